@@ -1,0 +1,45 @@
+// Small shared pieces of the loomc command line: argument access and the
+// table of subcommands. Each subcommand lives in its own cmd_*.cpp file.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace loomc {
+
+// Arguments after the subcommand name. Options are "--name value" or
+// "--name=value"; everything else is positional.
+class Args {
+ public:
+  Args(std::string command, std::vector<std::string> raw);
+
+  const std::string& command() const { return command_; }
+  // Removes and returns the value of --name (last one wins); nullopt if absent.
+  std::optional<std::string> take(const std::string& name);
+  // Every value of a repeatable option.
+  std::vector<std::string> take_all(const std::string& name);
+  // Removes --name if present (a flag without value).
+  bool flag(const std::string& name);
+  // The positional arguments; throws UsageError for unknown options left over.
+  std::vector<std::string> positional();
+
+ private:
+  std::string command_;
+  std::vector<std::string> raw_;
+};
+
+struct Command {
+  std::string name;
+  std::string synopsis;  // one line for `loomc --help`
+  std::string help;      // full text for `loomc help NAME`
+  std::function<int(Args&)> run;
+};
+
+const std::vector<Command>& commands();
+
+// Registered by each cmd_*.cpp.
+Command ir_command();
+
+}  // namespace loomc
