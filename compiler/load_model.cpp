@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/frontend/onnx/onnx_importer.h"
 #include "ir/shape_inference.h"
 #include "ir/text_format.h"
 
@@ -24,6 +25,12 @@ Graph load_model(const std::string& path, const LoadOptions& options) {
     }
     infer_shapes(g);
     return g;
+  }
+  if (ends_with(path, ".onnx")) {
+    ImportOptions import;
+    import.input_shapes = options.input_shapes;
+    import.known_input_values = options.known_input_values;
+    return import_onnx_file(path, import);
   }
   throw UsageError(fmt::format("cannot tell the format of '{}': expected a .loom or .onnx file", path));
 }

@@ -14,6 +14,9 @@ namespace loom {
 struct LoadOptions {
   // Pinned sizes for symbolic input dimensions, by input name (--shape NAME=1x3x224x224).
   std::map<std::string, Shape> input_shapes;
+  // Values for ONNX graph inputs that Loom needs as constants (e.g. a Reshape
+  // shape fed by an input); pinned inputs stop being inputs of the graph.
+  std::map<std::string, Tensor> known_input_values;
 };
 
 Graph load_model(const std::string& path, const LoadOptions& options = {});

@@ -41,5 +41,6 @@ const std::vector<Command>& commands();
 
 // Registered by each cmd_*.cpp.
 Command ir_command();
+Command check_command();
 
 }  // namespace loomc

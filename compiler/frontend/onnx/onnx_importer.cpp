@@ -1,0 +1,948 @@
+// The ONNX importer: ModelProto -> loom::Graph. Maps each ONNX node of the
+// default domain (opsets 7 to 17) to a Loom op with typed attributes, folding
+// the shape-fixing tensor inputs (Reshape shape, Slice starts/ends/axes/steps,
+// Squeeze/Unsqueeze axes, Clip min/max, Dropout training_mode) into attributes.
+// Unsupported nodes are collected and reported together so a user learns
+// everything a model needs in one run.
+#include "compiler/frontend/onnx/onnx_importer.h"
+
+#include <filesystem>
+#include <limits>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "compiler/frontend/onnx/onnx_model_proto.h"
+#include "compiler/frontend/onnx/onnx_tensor.h"
+#include "compiler/frontend/onnx/read_file.h"
+#include "ir/shape_inference.h"
+
+namespace loom {
+
+using onnx_frontend::dtype_from_onnx;
+using onnx_frontend::onnx_type_name;
+using onnx_frontend::tensor_from_proto;
+
+namespace {
+
+constexpr int64_t kMinOpset = 7;
+constexpr int64_t kMaxOpset = 17;
+
+bool is_default_domain(const std::string& domain) {
+  return domain.empty() || domain == "ai.onnx";
+}
+
+// The default-domain opset the model imports; nullopt if it imports none.
+std::optional<int64_t> default_opset(const onnx::ModelProto& model) {
+  for (const auto& imp : model.opset_import())
+    if (is_default_domain(imp.domain())) return imp.version();
+  return std::nullopt;
+}
+
+// ONNX inputs that Loom takes as attributes, so they must be constants.
+bool is_attribute_input(const std::string& op, int64_t opset, size_t index) {
+  if (op == "Reshape") return index == 1;
+  if (op == "Slice") return opset >= 10 && index >= 1;
+  if (op == "Squeeze" || op == "Unsqueeze") return opset >= 13 && index == 1;
+  if (op == "Clip") return opset >= 11 && index >= 1;
+  if (op == "Dropout") return opset >= 12 && index >= 1;
+  return false;
+}
+
+std::string attr_type_name(int t) {
+  using A = onnx::AttributeProto;
+  if (A::AttributeType_IsValid(t)) return A::AttributeType_Name(static_cast<A::AttributeType>(t));
+  return fmt::format("type {}", t);
+}
+
+// Reads a node's attributes by name and type, remembering which were read so
+// that attributes Loom does not know are reported rather than silently dropped.
+class AttrReader {
+ public:
+  AttrReader(const onnx::NodeProto& node, ErrorSite site) : node_(node), site_(std::move(site)) {
+    for (const auto& a : node.attribute()) {
+      if (a.name().empty()) throw ParseError("an attribute has an empty name", site_);
+      if (!by_name_.emplace(a.name(), &a).second)
+        throw ParseError(fmt::format("attribute '{}' is given twice", a.name()), site_);
+    }
+  }
+
+  bool has(const std::string& name) const { return by_name_.count(name) != 0; }
+  void ignore(const std::string& name) { read_.insert(name); }
+
+  std::optional<int64_t> get_int(const std::string& name) {
+    const auto* a = get(name, onnx::AttributeProto::INT);
+    return a ? std::optional<int64_t>(a->i()) : std::nullopt;
+  }
+  std::optional<float> get_float(const std::string& name) {
+    const auto* a = get(name, onnx::AttributeProto::FLOAT);
+    return a ? std::optional<float>(a->f()) : std::nullopt;
+  }
+  std::optional<std::string> get_string(const std::string& name) {
+    const auto* a = get(name, onnx::AttributeProto::STRING);
+    return a ? std::optional<std::string>(a->s()) : std::nullopt;
+  }
+  std::optional<std::vector<int64_t>> get_ints(const std::string& name) {
+    const auto* a = get(name, onnx::AttributeProto::INTS);
+    if (!a) return std::nullopt;
+    return std::vector<int64_t>(a->ints().begin(), a->ints().end());
+  }
+  std::optional<std::vector<float>> get_floats(const std::string& name) {
+    const auto* a = get(name, onnx::AttributeProto::FLOATS);
+    if (!a) return std::nullopt;
+    return std::vector<float>(a->floats().begin(), a->floats().end());
+  }
+  std::optional<std::vector<std::string>> get_strings(const std::string& name) {
+    const auto* a = get(name, onnx::AttributeProto::STRINGS);
+    if (!a) return std::nullopt;
+    return std::vector<std::string>(a->strings().begin(), a->strings().end());
+  }
+  const onnx::TensorProto* get_tensor(const std::string& name) {
+    const auto* a = get(name, onnx::AttributeProto::TENSOR);
+    return a ? &a->t() : nullptr;
+  }
+  bool get_bool(const std::string& name, bool fallback) {
+    auto v = get_int(name);
+    if (!v) return fallback;
+    if (*v != 0 && *v != 1)
+      throw ParseError(fmt::format("attribute '{}' is {}, expected 0 or 1", name, *v), site_);
+    return *v == 1;
+  }
+
+  std::vector<std::string> unread() const {
+    std::vector<std::string> names;
+    for (const auto& a : node_.attribute())
+      if (!read_.count(a.name())) names.push_back(a.name());
+    return names;
+  }
+
+ private:
+  const onnx::AttributeProto* get(const std::string& name,
+                                  onnx::AttributeProto::AttributeType want) {
+    auto it = by_name_.find(name);
+    if (it == by_name_.end()) return nullptr;
+    read_.insert(name);
+    const onnx::AttributeProto* a = it->second;
+    if (a->type() == want) return a;
+    // Models from before IR version 2 may leave the type unset; accept the
+    // value if the matching field is the one filled in.
+    if (a->type() == onnx::AttributeProto::UNDEFINED) {
+      using A = onnx::AttributeProto;
+      bool ok = (want == A::INT && a->has_i()) || (want == A::FLOAT && a->has_f()) ||
+                (want == A::STRING && a->has_s()) || (want == A::TENSOR && a->has_t()) ||
+                (want == A::INTS && a->ints_size() > 0) ||
+                (want == A::FLOATS && a->floats_size() > 0) ||
+                (want == A::STRINGS && a->strings_size() > 0);
+      if (ok) return a;
+    }
+    throw ParseError(fmt::format("attribute '{}' is {}, expected {}", name,
+                                 attr_type_name(a->type()), attr_type_name(want)),
+                     site_);
+  }
+
+  const onnx::NodeProto& node_;
+  ErrorSite site_;
+  std::unordered_map<std::string, const onnx::AttributeProto*> by_name_;
+  std::unordered_set<std::string> read_;
+};
+
+// One ONNX node translated to Loom terms.
+struct Converted {
+  OpKind op = OpKind::Identity;
+  Attrs attrs;
+  std::vector<std::string> inputs;  // tensor inputs in Loom's order; "" absent
+  std::optional<Tensor> constant;   // the value of a Constant node
+};
+
+std::vector<OnnxInputInfo> analyze_inputs(const onnx::ModelProto& model) {
+  const auto& g = model.graph();
+  const int64_t opset = default_opset(model).value_or(kMaxOpset);
+  std::unordered_set<std::string> initializers;
+  for (const auto& t : g.initializer())
+    initializers.insert(t.name());
+  std::unordered_set<std::string> value_inputs;
+  for (const auto& n : g.node())
+    for (int i = 0; i < n.input_size(); ++i)
+      if (is_attribute_input(n.op_type(), opset, static_cast<size_t>(i)))
+        value_inputs.insert(n.input(i));
+
+  std::vector<OnnxInputInfo> infos;
+  for (const auto& in : g.input()) {
+    if (initializers.count(in.name())) continue;
+    OnnxInputInfo info;
+    info.name = in.name();
+    info.needs_value = value_inputs.count(in.name()) != 0;
+    if (!in.type().has_tensor_type()) {
+      info.unsupported = fmt::format("graph input '{}' is not a tensor", in.name());
+    } else {
+      const auto& tt = in.type().tensor_type();
+      info.dtype = dtype_from_onnx(tt.elem_type());
+      if (!info.dtype)
+        info.unsupported = fmt::format("graph input '{}' has element type {}", in.name(),
+                                       onnx_type_name(tt.elem_type()));
+      info.has_shape = tt.has_shape();
+      for (const auto& d : tt.shape().dim())
+        info.dims.push_back(d.has_dim_value() && d.dim_value() >= 0
+                                ? std::optional<int64_t>(d.dim_value())
+                                : std::nullopt);
+    }
+    infos.push_back(std::move(info));
+  }
+  return infos;
+}
+
+class Importer {
+ public:
+  Importer(const onnx::ModelProto& model, const ImportOptions& options, std::string base_dir)
+      : model_(model),
+        graph_proto_(model.graph()),
+        options_(options),
+        base_dir_(std::move(base_dir)) {}
+
+  Graph run() {
+    read_opset();
+    g_.name = graph_proto_.name().empty() ? "model" : graph_proto_.name();
+    read_initializers();
+    read_inputs();
+    name_nodes();
+    for (int i = 0; i < graph_proto_.node_size(); ++i)
+      import_node(static_cast<size_t>(i));
+    if (problems_.size() == 1)
+      throw UnsupportedError(fmt::format("{} (model opset {})", first_problem_, opset_),
+                             first_problem_site_);
+    if (!problems_.empty()) {
+      std::string list;
+      for (const auto& p : problems_)
+        list += "\n  " + p;
+      throw UnsupportedError(
+          fmt::format("the model has {} nodes Loom does not support:{}", problems_.size(), list));
+    }
+    read_outputs();
+    infer_shapes(g_);
+    return std::move(g_);
+  }
+
+ private:
+  // ---- model-level pieces -------------------------------------------------
+
+  void read_opset() {
+    auto v = default_opset(model_);
+    if (!v)
+      throw UnsupportedError(
+          "the model imports no opset of the default ONNX domain (\"\" or \"ai.onnx\")");
+    if (*v < kMinOpset || *v > kMaxOpset)
+      throw UnsupportedError(fmt::format(
+          "the model uses opset {} of the default ONNX domain; Loom supports opsets {} to {}", *v,
+          kMinOpset, kMaxOpset));
+    opset_ = *v;
+  }
+
+  void read_initializers() {
+    for (const auto& t : graph_proto_.initializer()) {
+      if (t.name().empty()) throw ParseError("an initializer has an empty name");
+      std::string what = fmt::format("initializer '{}'", t.name());
+      if (constants_.count(t.name()))
+        throw ParseError(fmt::format("{} is defined more than once", what));
+      constants_.emplace(t.name(), tensor_from_proto(t, base_dir_, what));
+    }
+    if (graph_proto_.sparse_initializer_size() > 0)
+      throw UnsupportedError(fmt::format("sparse initializer '{}'",
+                                         graph_proto_.sparse_initializer(0).values().name()));
+  }
+
+  void read_inputs() {
+    std::unordered_set<std::string> onnx_inputs;
+    for (const auto& in : graph_proto_.input())
+      onnx_inputs.insert(in.name());
+    for (const auto& [name, shape] : options_.input_shapes)
+      if (!onnx_inputs.count(name) || constants_.count(name))
+        throw UsageError(
+            fmt::format("a shape is pinned for '{}', which is not an input of the model", name));
+    for (const auto& [name, value] : options_.known_input_values)
+      if (!onnx_inputs.count(name) || constants_.count(name))
+        throw UsageError(
+            fmt::format("a value is pinned for '{}', which is not an input of the model", name));
+
+    std::vector<std::string> unpinned;
+    for (const auto& in : graph_proto_.input()) {
+      const std::string& name = in.name();
+      if (name.empty()) throw ParseError("a graph input has an empty name");
+      // An input that is also an initializer is a constant with a default
+      // (the ONNX IR < 4 convention); Loom specializes on the default.
+      if (constants_.count(name)) continue;
+      if (defined_.count(name))
+        throw ParseError(fmt::format("graph input '{}' is listed twice", name));
+      TensorType declared = declared_type(in, unpinned);
+      auto pinned = options_.known_input_values.find(name);
+      if (pinned != options_.known_input_values.end()) {
+        check_pinned_value(in, declared, pinned->second);
+        constants_.emplace(name, pinned->second);
+        continue;
+      }
+      ValueId id = g_.add_value(name, declared);
+      g_.inputs.push_back(id);
+      ids_[name] = id;
+      defined_.insert(name);
+    }
+    if (!unpinned.empty()) {
+      std::string list;
+      for (const auto& u : unpinned)
+        list += "\n  " + u;
+      throw UsageError(
+          fmt::format("the model has symbolic input dimensions; pin them with --shape NAME=DIMS "
+                      "(ImportOptions::input_shapes):{}",
+                      list));
+    }
+  }
+
+  // The declared type of a graph input with pinned dimensions applied. Inputs
+  // left symbolic are described in `unpinned` (and get a placeholder shape).
+  TensorType declared_type(const onnx::ValueInfoProto& in, std::vector<std::string>& unpinned) {
+    const std::string& name = in.name();
+    ErrorSite site{{}, {}, name};
+    if (!in.type().has_tensor_type())
+      throw UnsupportedError(
+          "graph input is not a tensor (sequences, maps and optionals are not "
+          "supported)",
+          site);
+    const auto& tt = in.type().tensor_type();
+    auto dtype = dtype_from_onnx(tt.elem_type());
+    if (!dtype)
+      throw UnsupportedError(fmt::format("graph input has element type {}, which Loom does not "
+                                         "support",
+                                         onnx_type_name(tt.elem_type())),
+                             site);
+    auto pin = options_.input_shapes.find(name);
+    const bool value_pinned = options_.known_input_values.count(name) != 0;
+    if (!tt.has_shape()) {
+      if (pin != options_.input_shapes.end()) return {*dtype, pin->second};
+      if (value_pinned) return {*dtype, options_.known_input_values.at(name).shape()};
+      unpinned.push_back(fmt::format("input '{}' has no declared shape", name));
+      return {*dtype, {}};
+    }
+    Shape shape;
+    std::vector<std::string> symbolic;
+    std::string dims_text;
+    for (int i = 0; i < tt.shape().dim_size(); ++i) {
+      const auto& d = tt.shape().dim(i);
+      if (d.has_dim_value() && d.dim_value() < 0)
+        throw ParseError(fmt::format("graph input has negative dimension {}", d.dim_value()), site);
+      std::string text = d.has_dim_value()   ? std::to_string(d.dim_value())
+                         : d.has_dim_param() ? d.dim_param()
+                                             : "?";
+      dims_text += (i ? "," : "") + text;
+      if (d.has_dim_value()) {
+        shape.push_back(d.dim_value());
+      } else {
+        shape.push_back(-1);
+        symbolic.push_back(fmt::format("'{}' (dimension {})", text, i));
+      }
+    }
+    if (pin != options_.input_shapes.end()) {
+      const Shape& want = pin->second;
+      if (want.size() != shape.size())
+        throw ShapeError(
+            fmt::format("pinned shape {} has rank {}, the model declares [{}] (rank {})",
+                        shape_str(want), want.size(), dims_text, shape.size()),
+            site);
+      for (size_t i = 0; i < shape.size(); ++i)
+        if (shape[i] >= 0 && shape[i] != want[i])
+          throw ShapeError(fmt::format("pinned shape {} disagrees with the model's [{}] in "
+                                       "dimension {}: expected {}, got {}",
+                                       shape_str(want), dims_text, i, shape[i], want[i]),
+                           site);
+      return {*dtype, want};
+    }
+    if (!symbolic.empty()) {
+      if (value_pinned) return {*dtype, options_.known_input_values.at(name).shape()};
+      std::string dims;
+      for (const auto& s : symbolic)
+        dims += (dims.empty() ? "" : ", ") + s;
+      unpinned.push_back(fmt::format("input '{}' [{}]: symbolic {}", name, dims_text, dims));
+    }
+    return {*dtype, shape};
+  }
+
+  void check_pinned_value(const onnx::ValueInfoProto& in, const TensorType& declared,
+                          const Tensor& value) {
+    ErrorSite site{{}, {}, in.name()};
+    bool ok = value.defined() && value.dtype() == declared.dtype &&
+              value.shape().size() == declared.shape.size();
+    for (size_t i = 0; ok && i < declared.shape.size(); ++i)
+      ok = declared.shape[i] < 0 || declared.shape[i] == value.shape()[i];
+    if (!ok)
+      throw InputError(
+          fmt::format("pinned value for input '{}' is {}, the model declares {}", in.name(),
+                      value.defined() ? type_str(value.type()) : "undefined", type_str(declared)),
+          site);
+  }
+
+  void name_nodes() {
+    std::unordered_set<std::string> taken;
+    for (const auto& n : graph_proto_.node())
+      if (!n.name().empty()) taken.insert(n.name());
+    std::unordered_set<std::string> used;
+    for (int i = 0; i < graph_proto_.node_size(); ++i) {
+      const auto& n = graph_proto_.node(i);
+      std::string name = n.name();
+      if (name.empty() || used.count(name)) {
+        std::string base = fmt::format("{}_{}", n.op_type().empty() ? "node" : n.op_type(), i);
+        name = base;
+        for (int k = 1; taken.count(name) || used.count(name); ++k)
+          name = fmt::format("{}_{}", base, k);
+      }
+      used.insert(name);
+      node_names_.push_back(name);
+    }
+  }
+
+  // ---- values -------------------------------------------------------------
+
+  // The Loom value for an ONNX tensor name used as a real (tensor) input,
+  // materializing constants on first use so that constants folded into
+  // attributes leave nothing behind.
+  ValueId resolve(const std::string& name, const ErrorSite& site, size_t index) {
+    if (name.empty()) return kNoValue;
+    if (auto it = ids_.find(name); it != ids_.end()) return it->second;
+    if (auto it = constants_.find(name); it != constants_.end()) {
+      ValueId id = g_.add_constant(name, it->second);
+      ids_[name] = id;
+      return id;
+    }
+    if (auto it = pending_constant_nodes_.find(name); it != pending_constant_nodes_.end()) {
+      g_.add_node(it->second.node_name, OpKind::Constant, ConstantAttrs{it->second.value}, {},
+                  {name});
+      ValueId id = g_.nodes.back().outputs[0];
+      ids_[name] = id;
+      return id;
+    }
+    throw_undefined(name, site, index);
+  }
+
+  [[noreturn]] void throw_undefined(const std::string& name, ErrorSite site, size_t index) const {
+    site.tensor = name;
+    throw VerifyError(fmt::format("input {} '{}' is not defined: no graph input, initializer or "
+                                  "earlier node produces it",
+                                  index, name),
+                      site);
+  }
+
+  bool is_defined(const std::string& name) const {
+    return ids_.count(name) || constants_.count(name) || pending_constant_nodes_.count(name) ||
+           poisoned_.count(name);
+  }
+
+  // ---- nodes --------------------------------------------------------------
+
+  void import_node(size_t index) {
+    const onnx::NodeProto& node = graph_proto_.node(static_cast<int>(index));
+    const std::string& name = node_names_[index];
+    ErrorSite site{name, node.op_type(), {}};
+    bool poisoned_input = false;
+    for (const auto& in : node.input())
+      poisoned_input |= poisoned_.count(in) != 0;
+    try {
+      if (!is_default_domain(node.domain()))
+        throw UnsupportedError(
+            fmt::format("domain '{}' is not supported (Loom reads the default ONNX domain only)",
+                        node.domain()));
+      auto op = parse_op(node.op_type());
+      if (!op) throw UnsupportedError(fmt::format("op {} is not supported", node.op_type()));
+      if (poisoned_input) {
+        // Downstream of an unsupported node: its own support has been
+        // checked as far as it can be without the missing inputs.
+        poison_outputs(node);
+        return;
+      }
+      Converted c = convert(node, *op, site);
+      define_outputs(node, site);
+      if (c.op == OpKind::Constant) {
+        if (node.output_size() != 1 || node.output(0).empty())
+          throw ParseError("Constant must have exactly one output", site);
+        pending_constant_nodes_[node.output(0)] = {name, *c.constant};
+        return;
+      }
+      std::vector<ValueId> ins;
+      for (size_t i = 0; i < c.inputs.size(); ++i)
+        ins.push_back(resolve(c.inputs[i], site, i));
+      while (!ins.empty() && ins.back() == kNoValue)
+        ins.pop_back();
+      std::vector<std::string> outs(node.output().begin(), node.output().end());
+      while (!outs.empty() && outs.back().empty())
+        outs.pop_back();
+      g_.add_node(name, c.op, std::move(c.attrs), std::move(ins), outs);
+      const Node& added = g_.nodes.back();
+      for (size_t i = 0; i < outs.size(); ++i)
+        if (!outs[i].empty()) ids_[outs[i]] = added.outputs[i];
+    } catch (const UnsupportedError& e) {
+      if (problems_.empty()) first_problem_site_ = site, first_problem_ = e.detail();
+      problems_.push_back(
+          fmt::format("node '{}' ({}, opset {}): {}", name, node.op_type(), opset_, e.detail()));
+      poison_outputs(node);
+    }
+  }
+
+  void define_outputs(const onnx::NodeProto& node, const ErrorSite& site) {
+    for (const auto& out : node.output()) {
+      if (out.empty()) continue;
+      if (is_defined(out) || defined_.count(out)) {
+        ErrorSite s = site;
+        s.tensor = out;
+        throw VerifyError(
+            fmt::format("output '{}' is already defined by an input, initializer or another node",
+                        out),
+            s);
+      }
+      defined_.insert(out);
+    }
+  }
+
+  void poison_outputs(const onnx::NodeProto& node) {
+    for (const auto& out : node.output())
+      if (!out.empty()) poisoned_.insert(out);
+  }
+
+  // The value of input `i` when it must be a constant; null when absent.
+  const Tensor* constant_input(const onnx::NodeProto& node, size_t i, const ErrorSite& site,
+                               const char* role, bool required) {
+    const std::string name = i < static_cast<size_t>(node.input_size())
+                                 ? node.input(static_cast<int>(i))
+                                 : std::string();
+    if (name.empty()) {
+      if (required)
+        throw ParseError(fmt::format("the {} input (input {}) is missing", role, i), site);
+      return nullptr;
+    }
+    if (auto it = constants_.find(name); it != constants_.end()) return &it->second;
+    if (auto it = pending_constant_nodes_.find(name); it != pending_constant_nodes_.end())
+      return &it->second.value;
+    if (ids_.count(name))
+      throw UnsupportedError(fmt::format(
+          "input {} '{}' ({}) must be a constant -- an initializer, a Constant node or an input "
+          "whose value is pinned -- because Loom specializes on it",
+          i, name, role));
+    throw_undefined(name, site, i);
+  }
+
+  // The value of input `i` if it happens to be constant; null otherwise.
+  const Tensor* maybe_constant_input(const onnx::NodeProto& node, size_t i) {
+    if (i >= static_cast<size_t>(node.input_size())) return nullptr;
+    const std::string& name = node.input(static_cast<int>(i));
+    if (auto it = constants_.find(name); it != constants_.end()) return &it->second;
+    if (auto it = pending_constant_nodes_.find(name); it != pending_constant_nodes_.end())
+      return &it->second.value;
+    return nullptr;
+  }
+
+  static std::vector<int64_t> to_ints(const Tensor& t, const ErrorSite& site, const char* role) {
+    if (!is_integer(t.dtype()))
+      throw ShapeError(
+          fmt::format("the {} input must be an integer tensor, got {}", role, type_str(t.type())),
+          site);
+    if (t.rank() > 1)
+      throw ShapeError(
+          fmt::format("the {} input must be a 1-D tensor, got {}", role, type_str(t.type())), site);
+    std::vector<int64_t> v;
+    for (int64_t i = 0; i < t.numel(); ++i)
+      v.push_back(t.get_as_int(i));
+    return v;
+  }
+
+  static double to_scalar(const Tensor& t, const ErrorSite& site, const char* role) {
+    if (t.numel() != 1 || t.dtype() == DType::f16 || t.dtype() == DType::bf16)
+      throw ShapeError(
+          fmt::format("the {} input must be a single number, got {}", role, type_str(t.type())),
+          site);
+    return t.dtype() == DType::boolean ? (t.data<bool>()[0] ? 1.0 : 0.0) : t.get_as_double(0);
+  }
+
+  static std::vector<std::string> all_inputs(const onnx::NodeProto& node) {
+    return {node.input().begin(), node.input().end()};
+  }
+
+  static AutoPad read_auto_pad(AttrReader& a) {
+    auto s = a.get_string("auto_pad");
+    if (!s) return AutoPad::NotSet;
+    auto v = parse_enum<AutoPad>(*s);
+    if (!v)
+      throw UnsupportedError(
+          fmt::format("auto_pad '{}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID", *s));
+    return *v;
+  }
+
+  Converted convert(const onnx::NodeProto& node, OpKind op, const ErrorSite& site) {
+    AttrReader a(node, site);
+    Converted c;
+    c.op = op;
+    c.inputs = all_inputs(node);
+    auto present_outputs = [&] {
+      int n = 0;
+      for (const auto& o : node.output())
+        n += !o.empty();
+      return n;
+    };
+    switch (op) {
+      case OpKind::Conv: {
+        ConvAttrs at;
+        at.kernel_shape = a.get_ints("kernel_shape").value_or(std::vector<int64_t>{});
+        at.strides = a.get_ints("strides").value_or(std::vector<int64_t>{});
+        at.pads = a.get_ints("pads").value_or(std::vector<int64_t>{});
+        at.dilations = a.get_ints("dilations").value_or(std::vector<int64_t>{});
+        at.group = a.get_int("group").value_or(1);
+        at.auto_pad = read_auto_pad(a);
+        c.attrs = at;
+        break;
+      }
+      case OpKind::MaxPool:
+      case OpKind::AveragePool: {
+        PoolAttrs at;
+        auto ks = a.get_ints("kernel_shape");
+        if (!ks) throw ParseError("attribute 'kernel_shape' is required", site);
+        at.kernel_shape = *ks;
+        at.strides = a.get_ints("strides").value_or(std::vector<int64_t>{});
+        at.pads = a.get_ints("pads").value_or(std::vector<int64_t>{});
+        at.auto_pad = read_auto_pad(a);
+        at.ceil_mode = a.get_bool("ceil_mode", false);
+        if (op == OpKind::MaxPool) {
+          at.dilations = a.get_ints("dilations").value_or(std::vector<int64_t>{});
+          at.storage_order = a.get_int("storage_order").value_or(0);
+          if (at.storage_order != 0 && at.storage_order != 1)
+            throw ParseError(
+                fmt::format("attribute 'storage_order' is {}, expected 0 or 1", at.storage_order),
+                site);
+        } else {
+          at.count_include_pad = a.get_bool("count_include_pad", false);
+        }
+        c.attrs = at;
+        break;
+      }
+      case OpKind::Gemm: {
+        GemmAttrs at;
+        at.alpha = a.get_float("alpha").value_or(1.f);
+        at.beta = a.get_float("beta").value_or(1.f);
+        at.trans_a = a.get_bool("transA", false);
+        at.trans_b = a.get_bool("transB", false);
+        c.attrs = at;
+        break;
+      }
+      case OpKind::BatchNormalization: {
+        BatchNormAttrs at;
+        at.epsilon = a.get_float("epsilon").value_or(1e-5f);
+        a.ignore("momentum");  // only used when training
+        if (auto spatial = a.get_int("spatial"); spatial && *spatial != 1)
+          throw UnsupportedError("spatial = 0 (per-activation statistics) is not supported");
+        if (a.get_bool("training_mode", false))
+          throw UnsupportedError("training_mode = 1 is not supported (inference only)");
+        if (present_outputs() > 1)
+          throw UnsupportedError(fmt::format(
+              "{} outputs requested; only Y is supported (the others exist in training mode)",
+              present_outputs()));
+        c.attrs = at;
+        break;
+      }
+      case OpKind::LeakyRelu:
+        c.attrs = AlphaAttrs{a.get_float("alpha").value_or(0.01f)};
+        break;
+      case OpKind::Elu:
+        c.attrs = AlphaAttrs{a.get_float("alpha").value_or(1.f)};
+        break;
+      case OpKind::Clip: {
+        ClipAttrs at;
+        if (opset_ < 11) {
+          if (auto v = a.get_float("min")) at.min = *v;
+          if (auto v = a.get_float("max")) at.max = *v;
+        } else {
+          if (auto* t = constant_input(node, 1, site, "min", false))
+            at.min = static_cast<float>(to_scalar(*t, site, "min"));
+          if (auto* t = constant_input(node, 2, site, "max", false))
+            at.max = static_cast<float>(to_scalar(*t, site, "max"));
+          c.inputs.resize(1);
+        }
+        c.attrs = at;
+        break;
+      }
+      case OpKind::Softmax:
+      case OpKind::LogSoftmax: {
+        SoftmaxAttrs at;
+        at.coerce_2d = opset_ < 13;
+        at.axis = a.get_int("axis").value_or(opset_ < 13 ? 1 : -1);
+        c.attrs = at;
+        break;
+      }
+      case OpKind::Flatten:
+        c.attrs = AxisAttrs{a.get_int("axis").value_or(1)};
+        break;
+      case OpKind::Concat: {
+        auto axis = a.get_int("axis");
+        if (!axis) throw ParseError("attribute 'axis' is required", site);
+        c.attrs = AxisAttrs{*axis};
+        break;
+      }
+      case OpKind::Reshape: {
+        ReshapeAttrs at;
+        at.shape = to_ints(*constant_input(node, 1, site, "shape", true), site, "shape");
+        at.allow_zero = a.get_bool("allowzero", false);
+        c.inputs.resize(1);
+        c.attrs = at;
+        break;
+      }
+      case OpKind::Transpose:
+        c.attrs = TransposeAttrs{a.get_ints("perm").value_or(std::vector<int64_t>{})};
+        break;
+      case OpKind::Squeeze:
+      case OpKind::Unsqueeze: {
+        AxesAttrs at;
+        const bool required = op == OpKind::Unsqueeze;
+        if (opset_ < 13) {
+          auto axes = a.get_ints("axes");
+          if (!axes && required) throw ParseError("attribute 'axes' is required", site);
+          at.axes = axes.value_or(std::vector<int64_t>{});
+        } else if (auto* t = constant_input(node, 1, site, "axes", required)) {
+          at.axes = to_ints(*t, site, "axes");
+        }
+        c.inputs.resize(1);
+        c.attrs = at;
+        break;
+      }
+      case OpKind::Slice: {
+        SliceAttrs at;
+        if (opset_ < 10) {
+          auto starts = a.get_ints("starts");
+          auto ends = a.get_ints("ends");
+          if (!starts || !ends)
+            throw ParseError("attributes 'starts' and 'ends' are required", site);
+          at.starts = *starts;
+          at.ends = *ends;
+          at.axes = a.get_ints("axes").value_or(std::vector<int64_t>{});
+        } else {
+          at.starts = to_ints(*constant_input(node, 1, site, "starts", true), site, "starts");
+          at.ends = to_ints(*constant_input(node, 2, site, "ends", true), site, "ends");
+          if (auto* t = constant_input(node, 3, site, "axes", false))
+            at.axes = to_ints(*t, site, "axes");
+          if (auto* t = constant_input(node, 4, site, "steps", false))
+            at.steps = to_ints(*t, site, "steps");
+        }
+        c.inputs.resize(1);
+        c.attrs = at;
+        break;
+      }
+      case OpKind::Dropout: {
+        DropoutAttrs at;
+        if (opset_ < 12) {
+          at.ratio = a.get_float("ratio").value_or(0.5f);
+        } else {
+          a.ignore("seed");
+          // The ratio does not change inference results, so a non-constant
+          // one is harmless; training mode would.
+          if (auto* t = maybe_constant_input(node, 1))
+            at.ratio = static_cast<float>(to_scalar(*t, site, "ratio"));
+          if (auto* t = constant_input(node, 2, site, "training_mode", false))
+            if (to_scalar(*t, site, "training_mode") != 0)
+              throw UnsupportedError("training_mode = true is not supported (inference only)");
+        }
+        c.inputs.resize(1);
+        c.attrs = at;
+        break;
+      }
+      case OpKind::Constant: {
+        c.constant = read_constant(a, site);
+        c.inputs.clear();
+        c.attrs = ConstantAttrs{*c.constant};
+        break;
+      }
+      case OpKind::RNN:
+      case OpKind::LSTM:
+      case OpKind::GRU:
+        c.attrs = read_recurrent(a, op, site);
+        break;
+      default:
+        c.attrs = default_attrs(op);
+        break;
+    }
+    auto unread = a.unread();
+    if (!unread.empty()) {
+      std::string names;
+      for (const auto& n : unread)
+        names += (names.empty() ? "'" : ", '") + n + "'";
+      throw UnsupportedError(fmt::format("attribute{} {} of {} {} not supported",
+                                         unread.size() == 1 ? "" : "s", names, node.op_type(),
+                                         unread.size() == 1 ? "is" : "are"));
+    }
+    return c;
+  }
+
+  Tensor read_constant(AttrReader& a, const ErrorSite& site) {
+    for (const char* name : {"sparse_value", "value_string", "value_strings"})
+      if (a.has(name)) {
+        a.ignore(name);
+        throw UnsupportedError(fmt::format("Constant attribute '{}' is not supported", name));
+      }
+    std::optional<Tensor> value;
+    int count = 0;
+    if (const auto* t = a.get_tensor("value")) {
+      value =
+          tensor_from_proto(*t, base_dir_, fmt::format("the value of Constant '{}'", site.node));
+      ++count;
+    }
+    if (auto v = a.get_float("value_float")) value = Tensor::scalar<float>(*v), ++count;
+    if (auto v = a.get_floats("value_floats"))
+      value = Tensor::from_vector<float>({static_cast<int64_t>(v->size())}, *v), ++count;
+    if (auto v = a.get_int("value_int")) value = Tensor::scalar<int64_t>(*v), ++count;
+    if (auto v = a.get_ints("value_ints"))
+      value = Tensor::from_vector<int64_t>({static_cast<int64_t>(v->size())}, *v), ++count;
+    if (count != 1)
+      throw ParseError(
+          fmt::format("Constant must have exactly one value attribute, it has {}", count), site);
+    return *value;
+  }
+
+  RecurrentAttrs read_recurrent(AttrReader& a, OpKind op, const ErrorSite& site) {
+    RecurrentAttrs at;
+    at.hidden_size = a.get_int("hidden_size").value_or(0);
+    if (at.hidden_size < 0)
+      throw ParseError(fmt::format("hidden_size is {}, expected a positive number", at.hidden_size),
+                       site);
+    if (auto d = a.get_string("direction")) {
+      auto v = parse_enum<Direction>(*d);
+      if (!v)
+        throw UnsupportedError(
+            fmt::format("direction '{}' is not one of forward, reverse, bidirectional", *d));
+      at.direction = *v;
+    }
+    if (auto names = a.get_strings("activations")) {
+      for (const auto& n : *names) {
+        auto v = parse_enum<Activation>(n);
+        if (!v) throw UnsupportedError(fmt::format("activation function '{}' is not supported", n));
+        at.activations.push_back(*v);
+      }
+    }
+    at.activation_alpha = a.get_floats("activation_alpha").value_or(std::vector<float>{});
+    at.activation_beta = a.get_floats("activation_beta").value_or(std::vector<float>{});
+    if (auto clip = a.get_float("clip")) at.clip = *clip;
+    at.layout = a.get_int("layout").value_or(0);
+    if (at.layout != 0 && at.layout != 1)
+      throw ParseError(fmt::format("layout is {}, expected 0 or 1", at.layout), site);
+    if (op == OpKind::LSTM) at.input_forget = a.get_bool("input_forget", false);
+    if (op == OpKind::GRU) at.linear_before_reset = a.get_bool("linear_before_reset", false);
+    return at;
+  }
+
+  void read_outputs() {
+    for (const auto& out : graph_proto_.output()) {
+      if (out.name().empty()) throw ParseError("a graph output has an empty name");
+      ErrorSite site{{}, {}, out.name()};
+      if (!is_defined(out.name()))
+        throw VerifyError("graph output is not produced by any node, input or initializer", site);
+      g_.outputs.push_back(resolve(out.name(), site, 0));
+    }
+  }
+
+  struct PendingConstant {
+    std::string node_name;
+    Tensor value;
+  };
+
+  const onnx::ModelProto& model_;
+  const onnx::GraphProto& graph_proto_;
+  const ImportOptions& options_;
+  std::string base_dir_;
+  int64_t opset_ = 0;
+  Graph g_;
+  std::unordered_map<std::string, ValueId> ids_;       // values present in g_
+  std::unordered_map<std::string, Tensor> constants_;  // initializers and pinned inputs
+  std::unordered_map<std::string, PendingConstant> pending_constant_nodes_;
+  std::unordered_set<std::string> defined_;   // every name defined so far
+  std::unordered_set<std::string> poisoned_;  // outputs of unsupported nodes
+  std::vector<std::string> node_names_;
+  std::vector<std::string> problems_;
+  ErrorSite first_problem_site_;
+  std::string first_problem_;
+};
+
+bool looks_like_text(const std::string& bytes) {
+  size_t n = std::min<size_t>(bytes.size(), 256);
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char ch = static_cast<unsigned char>(bytes[i]);
+    if (ch < 0x09 || (ch > 0x0d && ch < 0x20) || ch == 0x7f) return false;
+  }
+  return n > 0;
+}
+
+}  // namespace
+
+bool OnnxInputInfo::is_static() const {
+  if (!has_shape) return false;
+  for (const auto& d : dims)
+    if (!d) return false;
+  return true;
+}
+
+Graph import_onnx(const onnx::ModelProto& model, const ImportOptions& options,
+                  const std::string& base_dir) {
+  if (!model.has_graph()) throw ParseError("the model has no graph");
+  return Importer(model, options, base_dir).run();
+}
+
+struct OnnxModel::Impl {
+  onnx::ModelProto model;
+  std::string base_dir;
+  std::vector<OnnxInputInfo> inputs;
+};
+
+OnnxModel::OnnxModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+OnnxModel::OnnxModel(OnnxModel&&) noexcept = default;
+OnnxModel& OnnxModel::operator=(OnnxModel&&) noexcept = default;
+OnnxModel::~OnnxModel() = default;
+
+OnnxModel OnnxModel::from_bytes(const std::string& bytes, const std::string& source,
+                                const std::string& base_dir) {
+  if (bytes.empty()) throw ParseError(fmt::format("'{}' is empty, not an ONNX model", source));
+  auto impl = std::make_unique<Impl>();
+  impl->base_dir = base_dir;
+  std::string hint;
+  if (bytes.rfind("\x89PNG", 0) == 0)
+    hint = "; it looks like a PNG image";
+  else if (looks_like_text(bytes))
+    hint = "; it looks like a text file";
+  if (!impl->model.ParseFromString(bytes))
+    throw ParseError(fmt::format(
+        "'{}' is not an ONNX model: protobuf decoding failed (truncated or not protobuf){}", source,
+        hint));
+  // Protobuf decodes many byte strings into a message of unknown fields; a
+  // real model always has a graph and an IR version.
+  if (!impl->model.unknown_fields().empty() || !impl->model.has_graph() ||
+      impl->model.ir_version() <= 0)
+    throw ParseError(fmt::format(
+        "'{}' is not an ONNX model: it has no graph or IR version, or fields a ModelProto "
+        "does not have{}",
+        source, hint));
+  impl->inputs = analyze_inputs(impl->model);
+  return OnnxModel(std::move(impl));
+}
+
+OnnxModel OnnxModel::load_file(const std::string& path) {
+  std::string bytes = onnx_frontend::read_file(path, "model file");
+  return from_bytes(bytes, path, std::filesystem::path(path).parent_path().string());
+}
+
+const std::vector<OnnxInputInfo>& OnnxModel::inputs() const {
+  return impl_->inputs;
+}
+
+std::vector<std::string> OnnxModel::output_names() const {
+  std::vector<std::string> names;
+  for (const auto& o : impl_->model.graph().output())
+    names.push_back(o.name());
+  return names;
+}
+
+Graph OnnxModel::import(const ImportOptions& options) const {
+  return import_onnx(impl_->model, options, impl_->base_dir);
+}
+
+Graph import_onnx_file(const std::string& path, const ImportOptions& options) {
+  return OnnxModel::load_file(path).import(options);
+}
+
+}  // namespace loom
