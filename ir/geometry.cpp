@@ -12,8 +12,10 @@ namespace loom {
 namespace {
 
 // Attribute values above this are rejected so that the products below
-// ((kernel - 1) * dilation, (out - 1) * stride) cannot overflow int64.
-constexpr int64_t kMaxAttrValue = (int64_t{1} << 31) - 1;
+// ((kernel - 1) * dilation, (out - 1) * stride) cannot overflow int64, and so
+// that the windows overlapping the padding, which are checked one by one, are
+// few.
+constexpr int64_t kMaxAttrValue = int64_t{1} << 24;
 constexpr int64_t kMaxInputDim = int64_t{1} << 40;
 
 int64_t floor_div(int64_t a, int64_t b) {  // b > 0
@@ -151,11 +153,17 @@ std::optional<WindowGeometry> resolve_window_geometry(const WindowAttrs& attrs,
   if (attrs.require_input_in_every_window) {
     for (size_t d = 0; d < rank; ++d) {
       for (int64_t o = 0; o < g.output[d]; ++o) {
-        bool touches = false;
-        for (int64_t j = 0; j < g.kernel[d] && !touches; ++j) {
-          const int64_t p = g.input_pos(d, o, j);
-          touches = p >= 0 && p < g.input[d];
+        const int64_t start = g.input_pos(d, o, 0);
+        if (start >= 0 && start < g.input[d]) {
+          // Windows starting inside the input touch it; skip to the first one
+          // starting in the end padding (at most a bounded number remain).
+          o = std::max(o, ceil_div(g.input[d] + g.pads_begin[d], g.strides[d]) - 1);
+          continue;
         }
+        // First tap at or after position 0; the window touches the input iff it exists
+        // and lies before the end.
+        const int64_t j0 = start >= 0 ? 0 : ceil_div(-start, g.dilations[d]);
+        const bool touches = j0 < g.kernel[d] && start + j0 * g.dilations[d] < g.input[d];
         if (!touches) {
           error = fmt::format(
               "window {} of spatial dim {} covers only padding (input size {}, pads {}+{}, "

@@ -29,9 +29,11 @@
 //
 // Validation: attribute lengths against the spatial rank (kernel_shape and
 // strides and dilations: rank; pads: 2 * rank), kernel/stride/dilation > 0,
-// pads >= 0, explicit non-zero pads together with auto_pad, and an output size
-// of at least 1. For pools, additionally every window must cover at least one
-// input element (otherwise max and average are undefined). A failure is
+// pads >= 0, every value at most 2^24 (beyond any real model; keeps the
+// arithmetic far from overflow), no explicit non-zero pads together with
+// auto_pad, and an output size of at least 1. For pools, additionally every
+// window must cover at least one input element (otherwise max and average are
+// undefined). A failure is
 // reported as a message string (naming the attribute and stating expected vs
 // actual) which the caller raises with its own context, e.g. OpContext::fail,
 // so that the error names the node.

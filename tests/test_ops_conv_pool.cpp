@@ -407,6 +407,13 @@ TEST_CASE("window geometry resolves defaults and SAME pads", "[ops][conv]") {
   CHECK(c->output == std::vector<int64_t>{4});
   CHECK_FALSE(resolve_conv_geometry({.strides = {1, 1}}, {10}, {3}, error));
   CHECK(error.find("strides") != std::string::npos);
+  // Huge declared inputs resolve without walking every window.
+  auto big =
+      resolve_pool_geometry({.kernel_shape = {2}, .pads = {1, 1}}, {int64_t{1} << 38}, error);
+  REQUIRE(big);
+  CHECK(big->output == std::vector<int64_t>{(int64_t{1} << 38) + 1});
+  CHECK_FALSE(resolve_pool_geometry({.kernel_shape = {int64_t{1} << 30}}, {4}, error));
+  CHECK(error.find("at most") != std::string::npos);
 }
 
 // ---- errors -----------------------------------------------------------------
