@@ -1,5 +1,6 @@
 #include "compiler/load_model.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -20,8 +21,12 @@ Graph load_model(const std::string& path, const LoadOptions& options) {
     Graph g = load_text(path);
     for (const auto& [name, shape] : options.input_shapes) {
       auto id = g.find_value(name);
-      if (!id) throw UsageError(fmt::format("--shape names '{}', which is not an input of the model", name));
-      g.value(*id).type->shape = shape;
+      if (!id || std::find(g.inputs.begin(), g.inputs.end(), *id) == g.inputs.end())
+        throw UsageError(fmt::format("--shape names '{}', which is not an input of the model", name));
+      Value& input = g.value(*id);
+      // An input declared without a type gets f32, the only dtype a shape pin makes sense for.
+      if (!input.type) input.type = TensorType{DType::f32, {}};
+      input.type->shape = shape;
     }
     infer_shapes(g);
     return g;
