@@ -117,6 +117,16 @@ TEST_CASE("shape: Reshape with 0, -1 and allow_zero", "[ops][shape]") {
   CHECK(y.shape() == Shape{3, 0});
   CHECK(y.numel() == 0);
   shape_error({0, 3}, [](GraphBuilder& b, Val v) { b.reshape(v, {.shape = {3, 0}}); });
+
+  // A -1 next to non-zero dims of an empty input is 0; next to a 0 it is ambiguous.
+  Tensor w = run_unary(empty, [](GraphBuilder& b, Val v) {
+    return b.reshape(v, {.shape = {-1, 3}});
+  });
+  CHECK(w.shape() == Shape{0, 3});
+  std::string msg = shape_error({0, 3}, [](GraphBuilder& b, Val v) {
+    b.reshape(v, {.shape = {0, -1}});
+  });
+  CHECK_THAT(msg, Catch::Contains("multiply to 0"));
 }
 
 TEST_CASE("shape: Reshape errors", "[ops][shape]") {
@@ -321,6 +331,9 @@ TEST_CASE("shape: Slice in one dimension", "[ops][shape]") {
   require_values(slice({.starts = {-1}, .ends = {kMin}, .steps = {-1}}), {5}, {4, 3, 2, 1, 0});
   require_values(slice({.starts = {100}, .ends = {-100}, .steps = {-1}}), {5}, {4, 3, 2, 1, 0});
   require_values(slice({.starts = {4}, .ends = {0}, .steps = {-2}}), {2}, {4, 2});
+  // A start below -dim clamps to 0 for a backward step, so index 0 is still taken.
+  require_values(slice({.starts = {-100}, .ends = {kMin}, .steps = {-1}}), {1}, {0});
+  require_values(slice({.starts = {-5}, .ends = {-6}, .steps = {-1}}), {1}, {0});
   require_values(slice({.starts = {3}, .ends = {-5}, .steps = {-1}}), {3}, {3, 2, 1});
   require_values(slice({.starts = {kMax}, .ends = {kMin}, .steps = {kMin}}), {1}, {4});
   require_values(slice({.starts = {0}, .ends = {kMax}, .steps = {kMax}}), {1}, {0});

@@ -3,6 +3,7 @@
 // Slice (byte copies), and Constant. None of them looks at element values, so
 // all of them work for every dtype.
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 
@@ -21,20 +22,18 @@ std::string list_str(const std::vector<int64_t>& v) {
 
 // Copies the elements of an output of `out_shape` from `src`, where output
 // index (i0, i1, ...) reads src element `offset + sum(i_d * strides[d])`.
-// Transpose and Slice are both such strided gathers.
-Tensor gather_strided(const Tensor& src, const Shape& out_shape,
-                      const std::vector<int64_t>& strides, int64_t offset) {
-  Tensor out(src.dtype(), out_shape);
-  const int64_t n = out.numel();
-  if (n == 0) return out;
-  const size_t esize = dtype_size(src.dtype());
-  const std::byte* in = src.raw();
-  std::byte* o = out.raw();
+// Transpose and Slice are both such strided gathers. Elements are moved as
+// unsigned words of the dtype's size, so the dtype itself never matters.
+template <class W>
+void gather_words(const std::byte* in, std::byte* out, const Shape& out_shape,
+                  const std::vector<int64_t>& strides, int64_t offset, int64_t n) {
+  const W* src = reinterpret_cast<const W*>(in);
+  W* dst = reinterpret_cast<W*>(out);
   const size_t rank = out_shape.size();
   std::vector<int64_t> idx(rank, 0);
   int64_t pos = offset;
   for (int64_t i = 0; i < n; ++i) {
-    std::memcpy(o + static_cast<size_t>(i) * esize, in + static_cast<size_t>(pos) * esize, esize);
+    dst[i] = src[pos];
     for (size_t d = rank; d-- > 0;) {
       if (++idx[d] < out_shape[d]) {
         pos += strides[d];
@@ -43,6 +42,29 @@ Tensor gather_strided(const Tensor& src, const Shape& out_shape,
       pos -= strides[d] * (out_shape[d] - 1);
       idx[d] = 0;
     }
+  }
+}
+
+Tensor gather_strided(const Tensor& src, const Shape& out_shape,
+                      const std::vector<int64_t>& strides, int64_t offset) {
+  Tensor out(src.dtype(), out_shape);
+  const int64_t n = out.numel();
+  if (n == 0) return out;
+  switch (dtype_size(src.dtype())) {
+    case 1:
+      gather_words<uint8_t>(src.raw(), out.raw(), out_shape, strides, offset, n);
+      break;
+    case 2:
+      gather_words<uint16_t>(src.raw(), out.raw(), out_shape, strides, offset, n);
+      break;
+    case 4:
+      gather_words<uint32_t>(src.raw(), out.raw(), out_shape, strides, offset, n);
+      break;
+    case 8:
+      gather_words<uint64_t>(src.raw(), out.raw(), out_shape, strides, offset, n);
+      break;
+    default:
+      throw InternalError(fmt::format("no strided copy for dtype {}", dtype_name(src.dtype())));
   }
   return out;
 }
@@ -203,7 +225,12 @@ std::vector<TensorType> infer_Reshape(const OpContext& ctx) {
     std::vector<int64_t> known = out;
     known.erase(known.begin() + infer_at);
     const int64_t rest = checked_product(ctx, known);
-    if (rest == 0 || numel % rest != 0)
+    if (rest == 0)
+      ctx.fail(
+          fmt::format("cannot infer the -1 in attribute shape = {} for input {}: the other "
+                      "dimensions multiply to 0, so any size would fit",
+                      target, shape_str(x.shape)));
+    if (numel % rest != 0)
       ctx.fail(
           fmt::format("cannot reshape input {} ({} elements) to {}: the other dimensions "
                       "multiply to {}, which does not divide {}",
