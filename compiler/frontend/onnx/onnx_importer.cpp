@@ -147,6 +147,9 @@ class AttrReader {
   std::unordered_set<std::string> read_;
 };
 
+// Thrown when a constant input comes from a node that could not be imported.
+struct PoisonedInput {};
+
 // One ONNX node translated to Loom terms.
 struct Converted {
   OpKind op = OpKind::Identity;
@@ -449,13 +452,19 @@ class Importer {
                         node.domain()));
       auto op = parse_op(node.op_type());
       if (!op) throw UnsupportedError(fmt::format("op {} is not supported", node.op_type()));
+      std::optional<Converted> converted;
+      try {
+        converted = convert(node, *op, site);
+      } catch (const PoisonedInput&) {
+        poisoned_input = true;
+      }
       if (poisoned_input) {
-        // Downstream of an unsupported node: its own support has been
-        // checked as far as it can be without the missing inputs.
+        // Downstream of an unsupported node: its own op and attributes have
+        // been checked; it cannot be built without the missing inputs.
         poison_outputs(node);
         return;
       }
-      Converted c = convert(node, *op, site);
+      Converted& c = *converted;
       define_outputs(node, site);
       if (c.op == OpKind::Constant) {
         if (node.output_size() != 1 || node.output(0).empty())
@@ -517,6 +526,7 @@ class Importer {
     if (auto it = constants_.find(name); it != constants_.end()) return &it->second;
     if (auto it = pending_constant_nodes_.find(name); it != pending_constant_nodes_.end())
       return &it->second.value;
+    if (poisoned_.count(name)) throw PoisonedInput{};
     if (ids_.count(name))
       throw UnsupportedError(fmt::format(
           "input {} '{}' ({}) must be a constant -- an initializer, a Constant node or an input "
