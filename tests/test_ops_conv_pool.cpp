@@ -292,6 +292,18 @@ TEST_CASE("maxpool dilations with first-maximum Indices", "[ops][pool]") {
   check_ints(out[1], {1, 1, 3}, {2, 1, 4});
 }
 
+TEST_CASE("maxpool on u8 and i8", "[ops][pool]") {
+  auto u = run_pool(OpKind::MaxPool, Tensor::from_vector<uint8_t>({1, 1, 4}, {7, 200, 3, 9}),
+                    {.kernel_shape = {2}, .strides = {2}});
+  REQUIRE(u[0].dtype() == DType::u8);
+  CHECK(u[0].to_vector<uint8_t>() == std::vector<uint8_t>{200, 9});
+  // Padding never wins, even against the smallest i8.
+  auto i = run_pool(OpKind::MaxPool, Tensor::from_vector<int8_t>({1, 1, 2}, {-128, -100}),
+                    {.kernel_shape = {2}, .pads = {1, 1}});
+  REQUIRE(i[0].dtype() == DType::i8);
+  CHECK(i[0].to_vector<int8_t>() == std::vector<int8_t>{-128, -100, -100});
+}
+
 TEST_CASE("maxpool padding never wins the max", "[ops][pool]") {
   Tensor x = f32({1, 1, 3}, {-5, -2, -7});
   auto out = run_pool(OpKind::MaxPool, x, {.kernel_shape = {2}, .pads = {1, 1}}, 2);

@@ -341,10 +341,12 @@ std::vector<Tensor> eval_Conv(const OpContext& ctx, const std::vector<const Tens
 
 std::vector<TensorType> infer_MaxPool(const OpContext& ctx) {
   DType t = ctx.in(0).dtype;
-  if (t == DType::i8 || t == DType::u8)
+  if (t == DType::f16 || t == DType::bf16)
     ctx.unsupported(
-        fmt::format("input 0 has dtype {}; MaxPool is implemented for f32 and f64", dtype_name(t)));
-  expect_float_input(ctx, 0);
+        fmt::format("input 0 has dtype {}; MaxPool is implemented for f32, f64, i8 "
+                    "and u8",
+                    dtype_name(t)));
+  ctx.expect_dtype(0, {DType::f32, DType::f64, DType::i8, DType::u8});
   const PoolAttrs& a = ctx.attrs<PoolAttrs>();
   if (a.storage_order != 0 && a.storage_order != 1)
     ctx.fail(
@@ -362,9 +364,16 @@ std::vector<Tensor> eval_MaxPool(const OpContext& ctx, const std::vector<const T
                                  const std::vector<TensorType>& output_types) {
   WindowGeometry g = pool_geometry(ctx);
   const int64_t order = ctx.attrs<PoolAttrs>().storage_order;
-  return dispatch_float(ctx.in(0).dtype, [&]<class T>() {
-    return max_pool_eval<T>(g, *inputs[0], order, output_types);
-  });
+  switch (ctx.in(0).dtype) {
+    case DType::f64:
+      return max_pool_eval<double>(g, *inputs[0], order, output_types);
+    case DType::i8:
+      return max_pool_eval<int8_t>(g, *inputs[0], order, output_types);
+    case DType::u8:
+      return max_pool_eval<uint8_t>(g, *inputs[0], order, output_types);
+    default:
+      return max_pool_eval<float>(g, *inputs[0], order, output_types);
+  }
 }
 
 // ---- AveragePool --------------------------------------------------------------
