@@ -147,6 +147,42 @@ TEST_CASE("elementwise: integer arithmetic", "[ops][elementwise]") {
   }
 }
 
+TEST_CASE("elementwise: i8 and u8 arithmetic wraps", "[ops][elementwise]") {
+  auto u8 = [](std::vector<uint8_t> v) { return Tensor::from_vector<uint8_t>({3}, v); };
+  auto i8 = [](std::vector<int8_t> v) { return Tensor::from_vector<int8_t>({3}, v); };
+  CHECK(run_binary(u8({250, 3, 7}), u8({10, 5, 2}), [](GraphBuilder& b, Val x, Val z) {
+          return b.add(x, z);
+        }).to_vector<uint8_t>() == std::vector<uint8_t>{4, 8, 9});
+  CHECK(run_binary(u8({250, 3, 7}), u8({10, 5, 2}), [](GraphBuilder& b, Val x, Val z) {
+          return b.sub(x, z);
+        }).to_vector<uint8_t>() == std::vector<uint8_t>{240, 254, 5});
+  CHECK(run_binary(u8({16, 3, 7}), u8({16, 5, 2}), [](GraphBuilder& b, Val x, Val z) {
+          return b.mul(x, z);
+        }).to_vector<uint8_t>() == std::vector<uint8_t>{0, 15, 14});
+  CHECK(run_binary(u8({250, 3, 7}), u8({10, 5, 2}), [](GraphBuilder& b, Val x, Val z) {
+          return b.div(x, z);
+        }).to_vector<uint8_t>() == std::vector<uint8_t>{25, 0, 3});
+  CHECK(run_binary(i8({-128, -7, 100}), i8({-1, 2, 100}), [](GraphBuilder& b, Val x, Val z) {
+          return b.div(x, z);
+        }).to_vector<int8_t>() == std::vector<int8_t>{-128, -3, 1});
+  CHECK(run_binary(i8({127, -128, 5}), i8({1, -1, -6}), [](GraphBuilder& b, Val x, Val z) {
+          return b.add(x, z);
+        }).to_vector<int8_t>() == std::vector<int8_t>{-128, 127, -1});
+  CHECK(run_unary(i8({-5, 0, 9}), [](GraphBuilder& b, Val x) {
+          return b.relu(x);
+        }).to_vector<int8_t>() == std::vector<int8_t>{0, 0, 9});
+  CHECK(run_unary(u8({0, 100, 255}), [](GraphBuilder& b, Val x) {
+          return b.clip(x, {.min = 10, .max = 200});
+        }).to_vector<uint8_t>() == std::vector<uint8_t>{10, 100, 200});
+  CHECK(run_unary(i8({-128, 0, 127}), [](GraphBuilder& b, Val x) {
+          return b.clip(x, {.min = -3});
+        }).to_vector<int8_t>() == std::vector<int8_t>{-3, 0, 127});
+  // Relu is for signed types only (ONNX).
+  GraphBuilder g;
+  Val x = g.input("x", DType::u8, {3});
+  CHECK_THROWS_AS(g.relu(x), ShapeError);
+}
+
 TEST_CASE("elementwise: integer division by zero is an InputError", "[ops][elementwise]") {
   GraphBuilder b("divzero");
   Val x = b.input("num", DType::i32, {3});

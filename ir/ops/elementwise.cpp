@@ -46,6 +46,10 @@ Tensor dispatch_arith(const OpContext& ctx, DType t, F&& f) {
       return f(int32_t{});
     case DType::i64:
       return f(int64_t{});
+    case DType::i8:
+      return f(int8_t{});
+    case DType::u8:
+      return f(uint8_t{});
     default:
       break;
   }
@@ -68,7 +72,7 @@ Tensor dispatch_float(const OpContext& ctx, DType t, F&& f) {
 // ---- binary arithmetic --------------------------------------------------------
 
 std::vector<TensorType> infer_binary(const OpContext& ctx) {
-  check_dtype(ctx, 0, {DType::f32, DType::f64, DType::i32, DType::i64}, true);
+  check_dtype(ctx, 0, {DType::f32, DType::f64, DType::i32, DType::i64, DType::i8, DType::u8}, true);
   ctx.expect_same_dtype(1, 0);
   const Shape& a = ctx.in(0).shape;
   const Shape& b = ctx.in(1).shape;
@@ -152,13 +156,19 @@ T binop(T x, T y) {
     if constexpr (OP == BinOp::Mul) return x * y;
     if constexpr (OP == BinOp::Div) return x / y;
   } else {
-    if constexpr (OP == BinOp::Add) return wrap<T>(static_cast<U<T>>(x) + static_cast<U<T>>(y));
-    if constexpr (OP == BinOp::Sub) return wrap<T>(static_cast<U<T>>(x) - static_cast<U<T>>(y));
-    if constexpr (OP == BinOp::Mul) return wrap<T>(static_cast<U<T>>(x) * static_cast<U<T>>(y));
+    // i8 and u8 operands promote to int, so the result is reduced modulo 2^bits
+    // (the cast to U<T>) before it is reinterpreted as T.
+    if constexpr (OP == BinOp::Add)
+      return wrap<T>(static_cast<U<T>>(static_cast<U<T>>(x) + static_cast<U<T>>(y)));
+    if constexpr (OP == BinOp::Sub)
+      return wrap<T>(static_cast<U<T>>(static_cast<U<T>>(x) - static_cast<U<T>>(y)));
+    if constexpr (OP == BinOp::Mul)
+      return wrap<T>(static_cast<U<T>>(static_cast<U<T>>(x) * static_cast<U<T>>(y)));
     if constexpr (OP == BinOp::Div) {
       // y == 0 was rejected before the loop; MIN / -1 overflows, so negate by wrapping.
-      if (y == -1) return wrap<T>(U<T>{0} - static_cast<U<T>>(x));
-      return x / y;  // C++ integer division truncates toward zero, as ONNX wants.
+      if constexpr (std::is_signed_v<T>)
+        if (y == -1) return wrap<T>(static_cast<U<T>>(U<T>{0} - static_cast<U<T>>(x)));
+      return static_cast<T>(x / y);  // truncates toward zero, as ONNX wants
     }
   }
 }
@@ -207,7 +217,7 @@ std::vector<TensorType> infer_float_unary(const OpContext& ctx) {
 }
 
 std::vector<TensorType> infer_arith_unary(const OpContext& ctx) {
-  check_dtype(ctx, 0, {DType::f32, DType::f64, DType::i32, DType::i64}, true);
+  check_dtype(ctx, 0, {DType::f32, DType::f64, DType::i32, DType::i64, DType::i8, DType::u8}, true);
   return {ctx.in(0)};
 }
 
@@ -316,15 +326,21 @@ std::vector<Tensor> eval_Div(const OpContext& ctx, const std::vector<const Tenso
 // ---- activations --------------------------------------------------------------
 
 std::vector<TensorType> infer_Relu(const OpContext& ctx) {
-  return infer_arith_unary(ctx);
+  // ONNX Relu takes signed types only.
+  check_dtype(ctx, 0, {DType::f32, DType::f64, DType::i32, DType::i64, DType::i8}, false);
+  return {ctx.in(0)};
 }
 std::vector<Tensor> eval_Relu(const OpContext& ctx, const std::vector<const Tensor*>& inputs,
                               const std::vector<TensorType>&) {
   const Tensor& x = *inputs[0];
   return {dispatch_arith(ctx, x.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    // `v > 0 ? v : 0` would turn NaN into 0; keep NaN as NaN.
-    return map_unary<T>(x, [](T v) { return v < T(0) ? T(0) : v; });
+    if constexpr (std::is_unsigned_v<T>) {
+      return map_unary<T>(x, [](T v) { return v; });  // not reached: inference rejects u8
+    } else {
+      // `v > 0 ? v : 0` would turn NaN into 0; keep NaN as NaN.
+      return map_unary<T>(x, [](T v) { return v < T(0) ? T(0) : v; });
+    }
   })};
 }
 
