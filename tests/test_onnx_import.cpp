@@ -609,6 +609,16 @@ TEST_CASE("ONNX import: initializers listed as inputs are constants (IR < 4)", "
   CHECK(g.is_constant(*g.find_value("w")));
   CHECK(run1(g, {Tensor::from_vector<float>({2}, {1.f, 2.f})}).to_vector<float>() ==
         std::vector<float>{11.f, 22.f});
+  // A pinned value overrides the initializer's default, if its type matches.
+  Graph pinned = import_onnx(
+      m.model(), {.input_shapes = {},
+                  .known_input_values = {{"w", Tensor::from_vector<float>({2}, {-1.f, -2.f})}}});
+  CHECK(run1(pinned, {Tensor::from_vector<float>({2}, {1.f, 2.f})}).to_vector<float>() ==
+        std::vector<float>{0.f, 0.f});
+  CHECK_THROWS_AS(
+      import_onnx(m.model(),
+                  {.input_shapes = {}, .known_input_values = {{"w", Tensor::scalar<float>(1.f)}}}),
+      InputError);
   // What loomc check binds test data to: only x.
   TempDir dir;
   m.save(dir.file("model.onnx"));

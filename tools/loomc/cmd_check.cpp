@@ -230,9 +230,12 @@ CaseResult run_case(const fs::path& dir, Tolerance tol) {
 
 // Error messages may list several nodes on separate lines; a case gets one line.
 std::string one_line(std::string s) {
+  const char* sep = " ";
   size_t pos;
-  while ((pos = s.find("\n  ")) != std::string::npos)
-    s.replace(pos, 3, " ");
+  while ((pos = s.find("\n  ")) != std::string::npos) {
+    s.replace(pos, 3, sep);
+    sep = "; ";
+  }
   std::replace(s.begin(), s.end(), '\n', ' ');
   return s;
 }

@@ -263,7 +263,7 @@ class Importer {
         throw UsageError(
             fmt::format("a shape is pinned for '{}', which is not an input of the model", name));
     for (const auto& [name, value] : options_.known_input_values)
-      if (!onnx_inputs.count(name) || constants_.count(name))
+      if (!onnx_inputs.count(name))
         throw UsageError(
             fmt::format("a value is pinned for '{}', which is not an input of the model", name));
 
@@ -273,7 +273,21 @@ class Importer {
       if (name.empty()) throw ParseError("a graph input has an empty name");
       // An input that is also an initializer is a constant with a default
       // (the ONNX IR < 4 convention); Loom specializes on the default.
-      if (constants_.count(name)) continue;
+      if (auto init = constants_.find(name); init != constants_.end()) {
+        // A pinned value replaces the default, as feeding the input would.
+        auto pinned = options_.known_input_values.find(name);
+        if (pinned != options_.known_input_values.end()) {
+          if (!pinned->second.defined() || pinned->second.type() != init->second.type())
+            throw InputError(
+                fmt::format(
+                    "pinned value for input '{}' is {}, its initializer is {}", name,
+                    pinned->second.defined() ? type_str(pinned->second.type()) : "undefined",
+                    type_str(init->second.type())),
+                ErrorSite{{}, {}, name});
+          init->second = pinned->second;
+        }
+        continue;
+      }
       if (defined_.count(name))
         throw ParseError(fmt::format("graph input '{}' is listed twice", name));
       TensorType declared = declared_type(in, unpinned);
