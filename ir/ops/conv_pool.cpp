@@ -2,9 +2,9 @@
 // MaxPool, AveragePool, GlobalAveragePool and GlobalMaxPool (ONNX semantics,
 // any number of spatial dims). Window geometry comes from ir/geometry.h so
 // that inference, this interpreter and the backends agree on it.
-#include <algorithm>
-#include <cmath>
-#include <limits>
+#include <cstdint>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
