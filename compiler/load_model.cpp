@@ -12,17 +12,20 @@
 namespace loom {
 
 static bool ends_with(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 Graph load_model(const std::string& path, const LoadOptions& options) {
-  if (!std::filesystem::exists(path)) throw IOError(fmt::format("model file '{}' does not exist", path));
+  if (!std::filesystem::exists(path))
+    throw IOError(fmt::format("model file '{}' does not exist", path));
   if (ends_with(path, ".loom")) {
     Graph g = load_text(path);
     for (const auto& [name, shape] : options.input_shapes) {
       auto id = g.find_value(name);
       if (!id || std::find(g.inputs.begin(), g.inputs.end(), *id) == g.inputs.end())
-        throw UsageError(fmt::format("--shape names '{}', which is not an input of the model", name));
+        throw UsageError(
+            fmt::format("--shape names '{}', which is not an input of the model", name));
       Value& input = g.value(*id);
       // An input declared without a type gets f32, the only dtype a shape pin makes sense for.
       if (!input.type) input.type = TensorType{DType::f32, {}};
@@ -37,7 +40,8 @@ Graph load_model(const std::string& path, const LoadOptions& options) {
     import.known_input_values = options.known_input_values;
     return import_onnx_file(path, import);
   }
-  throw UsageError(fmt::format("cannot tell the format of '{}': expected a .loom or .onnx file", path));
+  throw UsageError(
+      fmt::format("cannot tell the format of '{}': expected a .loom or .onnx file", path));
 }
 
 Shape parse_shape_spec(const std::string& spec, const std::string& what) {

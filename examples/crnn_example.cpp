@@ -49,7 +49,8 @@ Graph build_crnn() {
   uint64_t seed = 1;
   auto weight = [&](const std::string& name, Shape shape) {
     float fan_in = 1.f;
-    for (size_t i = 1; i < shape.size(); ++i) fan_in *= static_cast<float>(shape[i]);
+    for (size_t i = 1; i < shape.size(); ++i)
+      fan_in *= static_cast<float>(shape[i]);
     return b.constant(name, random_tensor(std::move(shape), std::sqrt(3.f / fan_in), seed++));
   };
   const PoolAttrs pool2{.kernel_shape = {2, 2}, .strides = {2, 2}};
@@ -81,8 +82,8 @@ Graph build_crnn() {
   x = b.transpose(lstm.y, {.perm = {0, 2, 1, 3}}, "merge_dirs");
   x = b.reshape(x, {.shape = {0, 0, -1}}, "flatten_dirs");
   // Classifier and log-softmax over classes: [16, 1, 11]
-  x = b.add(b.matmul(x, weight("fc.w", {2 * kHidden, kClasses}), "fc"),
-            weight("fc.b", {kClasses}), "fc_bias");
+  x = b.add(b.matmul(x, weight("fc.w", {2 * kHidden, kClasses}), "fc"), weight("fc.b", {kClasses}),
+            "fc_bias");
   b.output(b.log_softmax(x, {.axis = -1}, "log_probs"), "log_probs");
   return b.build();
 }
@@ -136,11 +137,13 @@ int main(int argc, char** argv) {
       best += fmt::format("{}{}", t ? " " : "", arg);
     }
     fmt::print("step 0 log-probs: [");
-    for (int64_t c = 0; c < classes; ++c) fmt::print("{}{:.4f}", c ? ", " : "", v[c]);
+    for (int64_t c = 0; c < classes; ++c)
+      fmt::print("{}{:.4f}", c ? ", " : "", v[c]);
     fmt::print("]\n");
     fmt::print("argmax per step: {}\n", best);
-    fmt::print("engine: reference interpreter; latency over {} runs: median {:.3f} ms, min {:.3f} ms\n",
-               iters, ms[ms.size() / 2], ms.front());
+    fmt::print(
+        "engine: reference interpreter; latency over {} runs: median {:.3f} ms, min {:.3f} ms\n",
+        iters, ms[ms.size() / 2], ms.front());
     return 0;
   } catch (const Error& e) {
     fmt::print(stderr, "crnn_example: {}\n", e.what());

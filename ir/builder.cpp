@@ -10,17 +10,21 @@
 
 namespace loom {
 
-GraphBuilder::GraphBuilder(std::string graph_name) { graph_.name = std::move(graph_name); }
+GraphBuilder::GraphBuilder(std::string graph_name) {
+  graph_.name = std::move(graph_name);
+}
 
 Val GraphBuilder::input(const std::string& name, DType dtype, Shape shape) {
-  if (graph_.find_value(name)) throw VerifyError("value name is already used", ErrorSite{{}, {}, name});
+  if (graph_.find_value(name))
+    throw VerifyError("value name is already used", ErrorSite{{}, {}, name});
   ValueId id = graph_.add_value(name, TensorType{dtype, std::move(shape)});
   graph_.inputs.push_back(id);
   return Val{id};
 }
 
 Val GraphBuilder::constant(const std::string& name, Tensor value) {
-  if (graph_.find_value(name)) throw VerifyError("value name is already used", ErrorSite{{}, {}, name});
+  if (graph_.find_value(name))
+    throw VerifyError("value name is already used", ErrorSite{{}, {}, name});
   if (!value.defined()) throw VerifyError("constant has no data", ErrorSite{{}, {}, name});
   return Val{graph_.add_constant(name, std::move(value))};
 }
@@ -28,7 +32,8 @@ Val GraphBuilder::constant(const std::string& name, Tensor value) {
 void GraphBuilder::output(Val v, const std::string& name) {
   if (!v) throw VerifyError("graph output is an absent value");
   if (!name.empty() && graph_.value(v.id).name != name) {
-    if (graph_.find_value(name)) throw VerifyError("value name is already used", ErrorSite{{}, {}, name});
+    if (graph_.find_value(name))
+      throw VerifyError("value name is already used", ErrorSite{{}, {}, name});
     graph_.value(v.id).name = name;
   }
   graph_.outputs.push_back(v.id);
@@ -46,8 +51,8 @@ static std::string snake_case(std::string_view op) {
   return s;
 }
 
-std::vector<Val> GraphBuilder::op(OpKind kind, std::vector<Val> inputs, Attrs attrs, int num_outputs,
-                                  const std::string& name) {
+std::vector<Val> GraphBuilder::op(OpKind kind, std::vector<Val> inputs, Attrs attrs,
+                                  int num_outputs, const std::string& name) {
   return add_node(kind, std::move(inputs), std::move(attrs),
                   std::vector<bool>(static_cast<size_t>(num_outputs), true), name);
 }
@@ -58,14 +63,17 @@ std::vector<Val> GraphBuilder::add_node(OpKind kind, std::vector<Val> inputs, At
   std::string node_name = name.empty() ? fmt::format("{}_{}", snake_case(op_name(kind)), next_id_++)
                                        : graph_.unique_node_name(name);
   // Trailing absent inputs are dropped, as ONNX does.
-  while (!inputs.empty() && !inputs.back()) inputs.pop_back();
+  while (!inputs.empty() && !inputs.back())
+    inputs.pop_back();
   std::vector<ValueId> ids;
-  for (Val v : inputs) ids.push_back(v.id);
+  for (Val v : inputs)
+    ids.push_back(v.id);
   std::vector<std::string> out_names;
   for (size_t i = 0; i < num_outputs; ++i)
-    out_names.push_back(!present[i] ? std::string()
-                        : graph_.unique_value_name(num_outputs == 1 ? node_name
-                                                                    : fmt::format("{}_{}", node_name, i)));
+    out_names.push_back(
+        !present[i] ? std::string()
+                    : graph_.unique_value_name(
+                          num_outputs == 1 ? node_name : fmt::format("{}_{}", node_name, i)));
   size_t index = graph_.add_node(node_name, kind, std::move(attrs), std::move(ids), out_names);
   const Node& node = graph_.nodes[index];
 
@@ -97,9 +105,9 @@ std::vector<Val> GraphBuilder::add_node(OpKind kind, std::vector<Val> inputs, At
   return outs;
 }
 
-#define LOOM_UNARY(method, Kind)                               \
-  Val GraphBuilder::method(Val x, const std::string& name) {  \
-    return op(OpKind::Kind, {x}, NoAttrs{}, 1, name)[0];       \
+#define LOOM_UNARY(method, Kind)                             \
+  Val GraphBuilder::method(Val x, const std::string& name) { \
+    return op(OpKind::Kind, {x}, NoAttrs{}, 1, name)[0];     \
   }
 LOOM_UNARY(global_average_pool, GlobalAveragePool)
 LOOM_UNARY(global_max_pool, GlobalMaxPool)
@@ -109,9 +117,9 @@ LOOM_UNARY(tanh, Tanh)
 LOOM_UNARY(identity, Identity)
 #undef LOOM_UNARY
 
-#define LOOM_BINARY(method, Kind)                                    \
+#define LOOM_BINARY(method, Kind)                                   \
   Val GraphBuilder::method(Val a, Val b, const std::string& name) { \
-    return op(OpKind::Kind, {a, b}, NoAttrs{}, 1, name)[0];          \
+    return op(OpKind::Kind, {a, b}, NoAttrs{}, 1, name)[0];         \
   }
 LOOM_BINARY(matmul, MatMul)
 LOOM_BINARY(add, Add)

@@ -4,20 +4,27 @@ namespace loom {
 
 std::string_view error_kind_name(ErrorKind k) {
   switch (k) {
-    case ErrorKind::Parse: return "parse error";
-    case ErrorKind::Verify: return "verification error";
-    case ErrorKind::Shape: return "shape error";
-    case ErrorKind::Unsupported: return "unsupported";
-    case ErrorKind::Input: return "input error";
-    case ErrorKind::IO: return "I/O error";
-    case ErrorKind::Usage: return "usage error";
-    case ErrorKind::Internal: return "internal error";
+    case ErrorKind::Parse:
+      return "parse error";
+    case ErrorKind::Verify:
+      return "verification error";
+    case ErrorKind::Shape:
+      return "shape error";
+    case ErrorKind::Unsupported:
+      return "unsupported";
+    case ErrorKind::Input:
+      return "input error";
+    case ErrorKind::IO:
+      return "I/O error";
+    case ErrorKind::Usage:
+      return "usage error";
+    case ErrorKind::Internal:
+      return "internal error";
   }
   return "error";
 }
 
-static std::string format_error(ErrorKind kind, const std::string& message,
-                                const ErrorSite& site) {
+static std::string format_error(ErrorKind kind, const std::string& message, const ErrorSite& site) {
   std::string out(error_kind_name(kind));
   std::string where;
   if (!site.node.empty() || !site.op.empty()) {

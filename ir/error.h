@@ -47,11 +47,11 @@ class Error : public std::runtime_error {
   std::string detail_;
 };
 
-#define LOOM_DEFINE_ERROR(Name, Kind)                                     \
-  class Name : public Error {                                             \
-   public:                                                                \
-    explicit Name(const std::string& message, ErrorSite site = {})        \
-        : Error(ErrorKind::Kind, message, std::move(site)) {}             \
+#define LOOM_DEFINE_ERROR(Name, Kind)                              \
+  class Name : public Error {                                      \
+   public:                                                         \
+    explicit Name(const std::string& message, ErrorSite site = {}) \
+        : Error(ErrorKind::Kind, message, std::move(site)) {}      \
   };
 
 LOOM_DEFINE_ERROR(ParseError, Parse)

@@ -7,8 +7,8 @@
 namespace loom {
 
 void Node::throw_attr_mismatch() const {
-  throw InternalError(fmt::format("attributes of node '{}' ({}) accessed as the wrong kind", name,
-                                  op_name(op)));
+  throw InternalError(
+      fmt::format("attributes of node '{}' ({}) accessed as the wrong kind", name, op_name(op)));
 }
 
 ValueId Graph::add_value(std::string value_name, std::optional<TensorType> type) {
@@ -68,13 +68,15 @@ static std::string unique_from(const Names& taken, const std::string& base) {
 
 std::string Graph::unique_value_name(const std::string& base) const {
   std::unordered_set<std::string> taken;
-  for (const Value& v : values) taken.insert(v.name);
+  for (const Value& v : values)
+    taken.insert(v.name);
   return unique_from(taken, base);
 }
 
 std::string Graph::unique_node_name(const std::string& base) const {
   std::unordered_set<std::string> taken;
-  for (const Node& n : nodes) taken.insert(n.name);
+  for (const Node& n : nodes)
+    taken.insert(n.name);
   return unique_from(taken, base);
 }
 
@@ -91,9 +93,11 @@ std::vector<int64_t> Graph::use_counts() const {
   std::vector<int64_t> uses(values.size(), 0);
   for (const Node& n : nodes)
     for (ValueId in : n.inputs)
-      if (in != kNoValue && static_cast<size_t>(in) < values.size()) ++uses[static_cast<size_t>(in)];
+      if (in != kNoValue && static_cast<size_t>(in) < values.size())
+        ++uses[static_cast<size_t>(in)];
   for (ValueId out : outputs)
-    if (out != kNoValue && static_cast<size_t>(out) < values.size()) ++uses[static_cast<size_t>(out)];
+    if (out != kNoValue && static_cast<size_t>(out) < values.size())
+      ++uses[static_cast<size_t>(out)];
   return uses;
 }
 
@@ -133,11 +137,14 @@ struct Differ {
       return fail(fmt::format("constant '{}' differs", vx.name));
     return true;
   }
-  bool same_list(const std::vector<ValueId>& x, const std::vector<ValueId>& y, const std::string& what) {
-    if (x.size() != y.size()) return fail(fmt::format("{}: {} vs {} entries", what, x.size(), y.size()));
+  bool same_list(const std::vector<ValueId>& x, const std::vector<ValueId>& y,
+                 const std::string& what) {
+    if (x.size() != y.size())
+      return fail(fmt::format("{}: {} vs {} entries", what, x.size(), y.size()));
     for (size_t i = 0; i < x.size(); ++i)
       if (!same_value(x[i], y[i]))
-        return fail(fmt::format("{}[{}]: '{}' vs '{}'", what, i, value_name(a, x[i]), value_name(b, y[i])));
+        return fail(
+            fmt::format("{}[{}]: '{}' vs '{}'", what, i, value_name(a, x[i]), value_name(b, y[i])));
     return true;
   }
   bool run() {

@@ -7,7 +7,9 @@
 
 namespace loom {
 
-Interpreter::Interpreter(Graph graph) : graph_(std::move(graph)) { infer_shapes(graph_); }
+Interpreter::Interpreter(Graph graph) : graph_(std::move(graph)) {
+  infer_shapes(graph_);
+}
 
 void check_input(const Graph& graph, ValueId input, const Tensor& tensor) {
   const Value& v = graph.value(input);
@@ -61,21 +63,25 @@ std::vector<Tensor> Interpreter::run(const std::vector<Tensor>& inputs) const {
   std::vector<int64_t> remaining = graph_.use_counts();
   for (const Node& node : graph_.nodes) {
     std::vector<const Tensor*> args;
-    for (ValueId in : node.inputs) args.push_back(in == kNoValue ? nullptr : &env[static_cast<size_t>(in)]);
+    for (ValueId in : node.inputs)
+      args.push_back(in == kNoValue ? nullptr : &env[static_cast<size_t>(in)]);
     std::vector<Tensor> out = evaluate_node(graph_, node, args);
     for (ValueId in : node.inputs)
       if (in != kNoValue && !graph_.values[static_cast<size_t>(in)].constant &&
           --remaining[static_cast<size_t>(in)] == 0)
         env[static_cast<size_t>(in)] = Tensor();
     for (size_t i = 0; i < node.outputs.size(); ++i)
-      if (node.outputs[i] != kNoValue) env[static_cast<size_t>(node.outputs[i])] = std::move(out[i]);
+      if (node.outputs[i] != kNoValue)
+        env[static_cast<size_t>(node.outputs[i])] = std::move(out[i]);
   }
   std::vector<Tensor> result;
-  for (ValueId out : graph_.outputs) result.push_back(env[static_cast<size_t>(out)]);
+  for (ValueId out : graph_.outputs)
+    result.push_back(env[static_cast<size_t>(out)]);
   return result;
 }
 
-std::map<std::string, Tensor> Interpreter::run(const std::map<std::string, Tensor>& inputs) const {
+std::map<std::string, Tensor> Interpreter::run_named(
+    const std::map<std::string, Tensor>& inputs) const {
   std::vector<Tensor> ordered;
   for (ValueId in : graph_.inputs) {
     auto it = inputs.find(graph_.value(in).name);
@@ -84,12 +90,15 @@ std::map<std::string, Tensor> Interpreter::run(const std::map<std::string, Tenso
   }
   for (const auto& [name, t] : inputs) {
     bool known = false;
-    for (ValueId in : graph_.inputs) known = known || graph_.value(in).name == name;
-    if (!known) throw InputError(fmt::format("graph '{}' has no input named '{}'", graph_.name, name));
+    for (ValueId in : graph_.inputs)
+      known = known || graph_.value(in).name == name;
+    if (!known)
+      throw InputError(fmt::format("graph '{}' has no input named '{}'", graph_.name, name));
   }
   std::vector<Tensor> outs = run(ordered);
   std::map<std::string, Tensor> named;
-  for (size_t i = 0; i < outs.size(); ++i) named[graph_.value(graph_.outputs[i]).name] = outs[i];
+  for (size_t i = 0; i < outs.size(); ++i)
+    named[graph_.value(graph_.outputs[i]).name] = outs[i];
   return named;
 }
 

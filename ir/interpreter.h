@@ -23,7 +23,7 @@ class Interpreter {
   // InputError naming the input when a count, dtype or shape does not match.
   std::vector<Tensor> run(const std::vector<Tensor>& inputs) const;
   // Inputs by name; returns outputs by name.
-  std::map<std::string, Tensor> run(const std::map<std::string, Tensor>& inputs) const;
+  std::map<std::string, Tensor> run_named(const std::map<std::string, Tensor>& inputs) const;
 
  private:
   Graph graph_;

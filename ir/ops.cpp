@@ -10,7 +10,8 @@ namespace loom {
 std::string_view op_name(OpKind op) {
   switch (op) {
 #define LOOM_X(name) \
-  case OpKind::name: return #name;
+  case OpKind::name: \
+    return #name;
     LOOM_OP_LIST(LOOM_X)
 #undef LOOM_X
   }
@@ -64,16 +65,25 @@ std::optional<E> lookup_enum(const std::array<std::pair<E, std::string_view>, N>
 }
 }  // namespace
 
-std::string_view enum_name(AutoPad v) { return lookup_name(kAutoPadNames, v); }
-std::string_view enum_name(Direction v) { return lookup_name(kDirectionNames, v); }
-std::string_view enum_name(Activation v) { return lookup_name(kActivationNames, v); }
-template <> std::optional<AutoPad> parse_enum<AutoPad>(std::string_view name) {
+std::string_view enum_name(AutoPad v) {
+  return lookup_name(kAutoPadNames, v);
+}
+std::string_view enum_name(Direction v) {
+  return lookup_name(kDirectionNames, v);
+}
+std::string_view enum_name(Activation v) {
+  return lookup_name(kActivationNames, v);
+}
+template <>
+std::optional<AutoPad> parse_enum<AutoPad>(std::string_view name) {
   return lookup_enum(kAutoPadNames, name);
 }
-template <> std::optional<Direction> parse_enum<Direction>(std::string_view name) {
+template <>
+std::optional<Direction> parse_enum<Direction>(std::string_view name) {
   return lookup_enum(kDirectionNames, name);
 }
-template <> std::optional<Activation> parse_enum<Activation>(std::string_view name) {
+template <>
+std::optional<Activation> parse_enum<Activation>(std::string_view name) {
   // ONNX names are case-sensitive in the spec, but exporters vary ("tanh").
   if (auto e = lookup_enum(kActivationNames, name)) return e;
   for (auto& [e, n] : kActivationNames) {
@@ -89,30 +99,48 @@ template <> std::optional<Activation> parse_enum<Activation>(std::string_view na
 
 float ActivationFn::operator()(float x) const {
   switch (kind) {
-    case Activation::Relu: return x > 0.f ? x : 0.f;
-    case Activation::Tanh: return std::tanh(x);
-    case Activation::Sigmoid: return 1.f / (1.f + std::exp(-x));
-    case Activation::Affine: return alpha * x + beta;
-    case Activation::LeakyRelu: return x >= 0.f ? x : alpha * x;
-    case Activation::ThresholdedRelu: return x > alpha ? x : 0.f;
-    case Activation::ScaledTanh: return alpha * std::tanh(beta * x);
-    case Activation::HardSigmoid: return std::max(0.f, std::min(1.f, alpha * x + beta));
-    case Activation::Elu: return x >= 0.f ? x : alpha * (std::exp(x) - 1.f);
-    case Activation::Softsign: return x / (1.f + std::fabs(x));
-    case Activation::Softplus: return std::log1p(std::exp(x));
+    case Activation::Relu:
+      return x > 0.f ? x : 0.f;
+    case Activation::Tanh:
+      return std::tanh(x);
+    case Activation::Sigmoid:
+      return 1.f / (1.f + std::exp(-x));
+    case Activation::Affine:
+      return alpha * x + beta;
+    case Activation::LeakyRelu:
+      return x >= 0.f ? x : alpha * x;
+    case Activation::ThresholdedRelu:
+      return x > alpha ? x : 0.f;
+    case Activation::ScaledTanh:
+      return alpha * std::tanh(beta * x);
+    case Activation::HardSigmoid:
+      return std::max(0.f, std::min(1.f, alpha * x + beta));
+    case Activation::Elu:
+      return x >= 0.f ? x : alpha * (std::exp(x) - 1.f);
+    case Activation::Softsign:
+      return x / (1.f + std::fabs(x));
+    case Activation::Softplus:
+      return std::log1p(std::exp(x));
   }
   return x;
 }
 
 ActivationFn default_activation(Activation kind) {
   switch (kind) {
-    case Activation::LeakyRelu: return {kind, 0.01f, 0.f};
-    case Activation::ThresholdedRelu: return {kind, 1.f, 0.f};
-    case Activation::ScaledTanh: return {kind, 1.f, 1.f};
-    case Activation::HardSigmoid: return {kind, 0.2f, 0.5f};
-    case Activation::Elu: return {kind, 1.f, 0.f};
-    case Activation::Affine: return {kind, 1.f, 0.f};
-    default: return {kind, 0.f, 0.f};
+    case Activation::LeakyRelu:
+      return {kind, 0.01f, 0.f};
+    case Activation::ThresholdedRelu:
+      return {kind, 1.f, 0.f};
+    case Activation::ScaledTanh:
+      return {kind, 1.f, 1.f};
+    case Activation::HardSigmoid:
+      return {kind, 0.2f, 0.5f};
+    case Activation::Elu:
+      return {kind, 1.f, 0.f};
+    case Activation::Affine:
+      return {kind, 1.f, 0.f};
+    default:
+      return {kind, 0.f, 0.f};
   }
 }
 
@@ -123,8 +151,10 @@ static bool uses_alpha(Activation a) {
     case Activation::ScaledTanh:
     case Activation::HardSigmoid:
     case Activation::Elu:
-    case Activation::Affine: return true;
-    default: return false;
+    case Activation::Affine:
+      return true;
+    default:
+      return false;
   }
 }
 static bool uses_beta(Activation a) {
@@ -133,19 +163,27 @@ static bool uses_beta(Activation a) {
 
 int64_t recurrent_gate_count(OpKind op) {
   switch (op) {
-    case OpKind::RNN: return 1;
-    case OpKind::GRU: return 3;
-    case OpKind::LSTM: return 4;
-    default: return 0;
+    case OpKind::RNN:
+      return 1;
+    case OpKind::GRU:
+      return 3;
+    case OpKind::LSTM:
+      return 4;
+    default:
+      return 0;
   }
 }
 
 int64_t recurrent_activation_count(OpKind op) {
   switch (op) {
-    case OpKind::RNN: return 1;
-    case OpKind::GRU: return 2;
-    case OpKind::LSTM: return 3;
-    default: return 0;
+    case OpKind::RNN:
+      return 1;
+    case OpKind::GRU:
+      return 2;
+    case OpKind::LSTM:
+      return 3;
+    default:
+      return 0;
   }
 }
 
@@ -158,7 +196,8 @@ std::vector<ActivationFn> resolve_activations(OpKind op, const RecurrentAttrs& a
     if (op == OpKind::RNN) defaults = {Activation::Tanh};
     if (op == OpKind::GRU) defaults = {Activation::Sigmoid, Activation::Tanh};
     if (op == OpKind::LSTM) defaults = {Activation::Sigmoid, Activation::Tanh, Activation::Tanh};
-    for (int64_t d = 0; d < num_dirs; ++d) kinds.insert(kinds.end(), defaults.begin(), defaults.end());
+    for (int64_t d = 0; d < num_dirs; ++d)
+      kinds.insert(kinds.end(), defaults.begin(), defaults.end());
   } else if (static_cast<int64_t>(kinds.size()) == per_dir && num_dirs == 2) {
     // Some exporters give one direction's list for a bidirectional layer.
     std::vector<Activation> twice = kinds;
@@ -185,29 +224,47 @@ std::vector<ActivationFn> resolve_activations(OpKind op, const RecurrentAttrs& a
 
 Attrs default_attrs(OpKind op) {
   switch (op) {
-    case OpKind::Conv: return ConvAttrs{};
+    case OpKind::Conv:
+      return ConvAttrs{};
     case OpKind::MaxPool:
-    case OpKind::AveragePool: return PoolAttrs{};
-    case OpKind::Gemm: return GemmAttrs{};
-    case OpKind::BatchNormalization: return BatchNormAttrs{};
-    case OpKind::LeakyRelu: return AlphaAttrs{.alpha = 0.01f};
-    case OpKind::Elu: return AlphaAttrs{.alpha = 1.f};
-    case OpKind::Clip: return ClipAttrs{};
+    case OpKind::AveragePool:
+      return PoolAttrs{};
+    case OpKind::Gemm:
+      return GemmAttrs{};
+    case OpKind::BatchNormalization:
+      return BatchNormAttrs{};
+    case OpKind::LeakyRelu:
+      return AlphaAttrs{.alpha = 0.01f};
+    case OpKind::Elu:
+      return AlphaAttrs{.alpha = 1.f};
+    case OpKind::Clip:
+      return ClipAttrs{};
     case OpKind::Softmax:
-    case OpKind::LogSoftmax: return SoftmaxAttrs{};
-    case OpKind::Flatten: return AxisAttrs{.axis = 1};
-    case OpKind::Concat: return AxisAttrs{.axis = 0};
-    case OpKind::Reshape: return ReshapeAttrs{};
-    case OpKind::Transpose: return TransposeAttrs{};
+    case OpKind::LogSoftmax:
+      return SoftmaxAttrs{};
+    case OpKind::Flatten:
+      return AxisAttrs{.axis = 1};
+    case OpKind::Concat:
+      return AxisAttrs{.axis = 0};
+    case OpKind::Reshape:
+      return ReshapeAttrs{};
+    case OpKind::Transpose:
+      return TransposeAttrs{};
     case OpKind::Squeeze:
-    case OpKind::Unsqueeze: return AxesAttrs{};
-    case OpKind::Slice: return SliceAttrs{};
-    case OpKind::Dropout: return DropoutAttrs{};
-    case OpKind::Constant: return ConstantAttrs{};
+    case OpKind::Unsqueeze:
+      return AxesAttrs{};
+    case OpKind::Slice:
+      return SliceAttrs{};
+    case OpKind::Dropout:
+      return DropoutAttrs{};
+    case OpKind::Constant:
+      return ConstantAttrs{};
     case OpKind::RNN:
     case OpKind::LSTM:
-    case OpKind::GRU: return RecurrentAttrs{};
-    default: return NoAttrs{};
+    case OpKind::GRU:
+      return RecurrentAttrs{};
+    default:
+      return NoAttrs{};
   }
 }
 

@@ -26,11 +26,13 @@
 
 namespace loom {
 
-#define LOOM_OP_LIST(X)                                                                        \
-  X(Conv) X(MaxPool) X(AveragePool) X(GlobalAveragePool) X(GlobalMaxPool) X(Gemm) X(MatMul)    \
-  X(BatchNormalization) X(Add) X(Sub) X(Mul) X(Div) X(Relu) X(LeakyRelu) X(Sigmoid) X(Tanh)     \
-  X(Clip) X(Elu) X(Softmax) X(LogSoftmax) X(Flatten) X(Reshape) X(Transpose) X(Squeeze)        \
-  X(Unsqueeze) X(Concat) X(Slice) X(Identity) X(Dropout) X(Constant) X(RNN) X(LSTM) X(GRU)
+#define LOOM_OP_LIST(X)                                                                         \
+  X(Conv)                                                                                       \
+  X(MaxPool) X(AveragePool) X(GlobalAveragePool) X(GlobalMaxPool) X(Gemm) X(MatMul)             \
+      X(BatchNormalization) X(Add) X(Sub) X(Mul) X(Div) X(Relu) X(LeakyRelu) X(Sigmoid) X(Tanh) \
+          X(Clip) X(Elu) X(Softmax) X(LogSoftmax) X(Flatten) X(Reshape) X(Transpose) X(Squeeze) \
+              X(Unsqueeze) X(Concat) X(Slice) X(Identity) X(Dropout) X(Constant) X(RNN) X(LSTM) \
+                  X(GRU)
 
 enum class OpKind : uint8_t {
 #define LOOM_X(name) name,
@@ -56,8 +58,17 @@ enum class Direction : uint8_t { Forward, Reverse, Bidirectional };
 // alpha/beta meanings follow the spec: LeakyRelu(alpha), ThresholdedRelu(alpha),
 // ScaledTanh(alpha, beta), HardSigmoid(alpha, beta), Elu(alpha), Affine(alpha, beta).
 enum class Activation : uint8_t {
-  Relu, Tanh, Sigmoid, Affine, LeakyRelu, ThresholdedRelu, ScaledTanh, HardSigmoid, Elu,
-  Softsign, Softplus
+  Relu,
+  Tanh,
+  Sigmoid,
+  Affine,
+  LeakyRelu,
+  ThresholdedRelu,
+  ScaledTanh,
+  HardSigmoid,
+  Elu,
+  Softsign,
+  Softplus
 };
 
 // Every enum has a name table used by the printer, parser and ONNX frontend.
@@ -67,9 +78,12 @@ std::string_view enum_name(Direction v);
 std::string_view enum_name(Activation v);
 template <class E>
 std::optional<E> parse_enum(std::string_view name);
-template <> std::optional<AutoPad> parse_enum<AutoPad>(std::string_view name);
-template <> std::optional<Direction> parse_enum<Direction>(std::string_view name);
-template <> std::optional<Activation> parse_enum<Activation>(std::string_view name);
+template <>
+std::optional<AutoPad> parse_enum<AutoPad>(std::string_view name);
+template <>
+std::optional<Direction> parse_enum<Direction>(std::string_view name);
+template <>
+std::optional<Activation> parse_enum<Activation>(std::string_view name);
 
 // An activation with its parameters resolved (defaults filled in).
 struct ActivationFn {
@@ -88,7 +102,8 @@ ActivationFn default_activation(Activation kind);
 // helpers in ir/geometry.h rather than re-deriving defaults.
 
 struct NoAttrs {
-  template <class Self, class F> static void fields(Self&, F&&) {}
+  template <class Self, class F>
+  static void fields(Self&, F&&) {}
   friend bool operator==(const NoAttrs&, const NoAttrs&) = default;
 };
 
@@ -100,7 +115,8 @@ struct ConvAttrs {
   int64_t group = 1;
   AutoPad auto_pad = AutoPad::NotSet;
 
-  template <class Self, class F> static void fields(Self& s, F&& f) {
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
     f("kernel_shape", s.kernel_shape);
     f("strides", s.strides);
     f("pads", s.pads);
@@ -122,7 +138,8 @@ struct PoolAttrs {
   bool count_include_pad = false;  // AveragePool only
   int64_t storage_order = 0;       // MaxPool only: 0 row-major, 1 column-major Indices
 
-  template <class Self, class F> static void fields(Self& s, F&& f) {
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
     f("kernel_shape", s.kernel_shape);
     f("strides", s.strides);
     f("pads", s.pads);
@@ -140,7 +157,8 @@ struct GemmAttrs {
   float beta = 1.f;
   bool trans_a = false;
   bool trans_b = false;
-  template <class Self, class F> static void fields(Self& s, F&& f) {
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
     f("alpha", s.alpha);
     f("beta", s.beta);
     f("trans_a", s.trans_a);
@@ -151,21 +169,28 @@ struct GemmAttrs {
 
 struct BatchNormAttrs {
   float epsilon = 1e-5f;
-  template <class Self, class F> static void fields(Self& s, F&& f) { f("epsilon", s.epsilon); }
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("epsilon", s.epsilon);
+  }
   friend bool operator==(const BatchNormAttrs&, const BatchNormAttrs&) = default;
 };
 
 // LeakyRelu (default alpha 0.01) and Elu (default alpha 1.0).
 struct AlphaAttrs {
   float alpha = 0.01f;
-  template <class Self, class F> static void fields(Self& s, F&& f) { f("alpha", s.alpha); }
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("alpha", s.alpha);
+  }
   friend bool operator==(const AlphaAttrs&, const AlphaAttrs&) = default;
 };
 
 struct ClipAttrs {
   float min = -std::numeric_limits<float>::infinity();
   float max = std::numeric_limits<float>::infinity();
-  template <class Self, class F> static void fields(Self& s, F&& f) {
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
     f("min", s.min);
     f("max", s.max);
   }
@@ -178,7 +203,8 @@ struct ClipAttrs {
 struct SoftmaxAttrs {
   int64_t axis = -1;
   bool coerce_2d = false;
-  template <class Self, class F> static void fields(Self& s, F&& f) {
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
     f("axis", s.axis);
     f("coerce_2d", s.coerce_2d);
   }
@@ -188,14 +214,18 @@ struct SoftmaxAttrs {
 // Flatten and Concat.
 struct AxisAttrs {
   int64_t axis = 1;
-  template <class Self, class F> static void fields(Self& s, F&& f) { f("axis", s.axis); }
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("axis", s.axis);
+  }
   friend bool operator==(const AxisAttrs&, const AxisAttrs&) = default;
 };
 
 struct ReshapeAttrs {
   std::vector<int64_t> shape{};  // 0 copies the input dim (unless allow_zero), -1 is inferred
   bool allow_zero = false;
-  template <class Self, class F> static void fields(Self& s, F&& f) {
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
     f("shape", s.shape);
     f("allow_zero", s.allow_zero);
   }
@@ -204,14 +234,20 @@ struct ReshapeAttrs {
 
 struct TransposeAttrs {
   std::vector<int64_t> perm{};  // empty: reverse the dimensions
-  template <class Self, class F> static void fields(Self& s, F&& f) { f("perm", s.perm); }
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("perm", s.perm);
+  }
   friend bool operator==(const TransposeAttrs&, const TransposeAttrs&) = default;
 };
 
 // Squeeze (empty: every dimension of size 1) and Unsqueeze.
 struct AxesAttrs {
   std::vector<int64_t> axes{};
-  template <class Self, class F> static void fields(Self& s, F&& f) { f("axes", s.axes); }
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("axes", s.axes);
+  }
   friend bool operator==(const AxesAttrs&, const AxesAttrs&) = default;
 };
 
@@ -220,7 +256,8 @@ struct SliceAttrs {
   std::vector<int64_t> ends{};
   std::vector<int64_t> axes{};   // empty: 0..len(starts)-1
   std::vector<int64_t> steps{};  // empty: all 1
-  template <class Self, class F> static void fields(Self& s, F&& f) {
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
     f("starts", s.starts);
     f("ends", s.ends);
     f("axes", s.axes);
@@ -232,13 +269,19 @@ struct SliceAttrs {
 // Dropout in inference: output = input, optional mask output all true.
 struct DropoutAttrs {
   float ratio = 0.5f;
-  template <class Self, class F> static void fields(Self& s, F&& f) { f("ratio", s.ratio); }
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("ratio", s.ratio);
+  }
   friend bool operator==(const DropoutAttrs&, const DropoutAttrs&) = default;
 };
 
 struct ConstantAttrs {
   Tensor value{};
-  template <class Self, class F> static void fields(Self& s, F&& f) { f("value", s.value); }
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("value", s.value);
+  }
   friend bool operator==(const ConstantAttrs& a, const ConstantAttrs& b) {
     return a.value.same_content(b.value);
   }
@@ -260,7 +303,8 @@ struct RecurrentAttrs {
   bool input_forget = false;         // LSTM only
   int64_t layout = 0;                // 0: [seq, batch, ...]; 1: [batch, seq, ...]
   bool linear_before_reset = false;  // GRU only
-  template <class Self, class F> static void fields(Self& s, F&& f) {
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
     f("hidden_size", s.hidden_size);
     f("direction", s.direction);
     f("activations", s.activations);
@@ -275,7 +319,7 @@ struct RecurrentAttrs {
 };
 
 // Number of gates and default activation count per direction for each op.
-int64_t recurrent_gate_count(OpKind op);       // RNN 1, GRU 3, LSTM 4
+int64_t recurrent_gate_count(OpKind op);        // RNN 1, GRU 3, LSTM 4
 int64_t recurrent_activation_count(OpKind op);  // RNN 1, GRU 2, LSTM 3
 // The activations of direction `dir` (0 forward / 1 reverse) with alpha/beta
 // resolved: the attribute lists are consumed in order across directions, and

@@ -7,8 +7,9 @@
 
 namespace loom {
 
-std::vector<TensorType> infer_node_types(const Graph& graph, const Node& node,
-                                         const std::vector<std::optional<TensorType>>& input_types) {
+std::vector<TensorType> infer_node_types(
+    const Graph& graph, const Node& node,
+    const std::vector<std::optional<TensorType>>& input_types) {
   OpContext ctx(graph, node, input_types);
   std::vector<TensorType> out = infer_fn(node.op)(ctx);
   if (out.size() != node.outputs.size())

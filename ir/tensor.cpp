@@ -10,7 +10,8 @@ namespace loom {
 
 int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t d : shape)
+    n *= d;
   return n;
 }
 
@@ -21,7 +22,9 @@ std::vector<int64_t> shape_strides(const Shape& shape) {
   return strides;
 }
 
-std::string shape_str(const Shape& shape) { return fmt::format("[{}]", fmt::join(shape, ",")); }
+std::string shape_str(const Shape& shape) {
+  return fmt::format("[{}]", fmt::join(shape, ","));
+}
 
 std::string type_str(const TensorType& t) {
   return fmt::format("{}{}", dtype_name(t.dtype), shape_str(t.shape));
@@ -35,7 +38,9 @@ Buffer::Buffer(size_t bytes) : size_(bytes) {
   std::memset(data_, 0, rounded);
 }
 
-Buffer::~Buffer() { std::free(data_); }
+Buffer::~Buffer() {
+  std::free(data_);
+}
 
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)), defined_(true) {
   for (int64_t d : shape_)
@@ -46,29 +51,38 @@ Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape
 Tensor Tensor::from_bytes(DType dtype, Shape shape, const void* bytes, size_t size) {
   Tensor t(dtype, std::move(shape));
   if (size != t.nbytes())
-    throw InternalError(fmt::format("Tensor::from_bytes: {} bytes for {}", size, type_str(t.type())));
+    throw InternalError(
+        fmt::format("Tensor::from_bytes: {} bytes for {}", size, type_str(t.type())));
   if (size) std::memcpy(t.raw(), bytes, size);
   return t;
 }
 
 void Tensor::check_dtype(DType want) const {
   if (want != dtype_)
-    throw InternalError(fmt::format("tensor of dtype {} accessed as {}", dtype_name(dtype_),
-                                    dtype_name(want)));
+    throw InternalError(
+        fmt::format("tensor of dtype {} accessed as {}", dtype_name(dtype_), dtype_name(want)));
 }
 
 template <class F>
 static auto visit_numeric(DType t, const std::byte* p, int64_t i, F&& f) {
   switch (t) {
-    case DType::f32: return f(reinterpret_cast<const float*>(p)[i]);
-    case DType::f64: return f(reinterpret_cast<const double*>(p)[i]);
-    case DType::i8: return f(reinterpret_cast<const int8_t*>(p)[i]);
-    case DType::u8: return f(reinterpret_cast<const uint8_t*>(p)[i]);
-    case DType::i32: return f(reinterpret_cast<const int32_t*>(p)[i]);
-    case DType::i64: return f(reinterpret_cast<const int64_t*>(p)[i]);
-    case DType::boolean: return f(reinterpret_cast<const uint8_t*>(p)[i] != 0);
+    case DType::f32:
+      return f(reinterpret_cast<const float*>(p)[i]);
+    case DType::f64:
+      return f(reinterpret_cast<const double*>(p)[i]);
+    case DType::i8:
+      return f(reinterpret_cast<const int8_t*>(p)[i]);
+    case DType::u8:
+      return f(reinterpret_cast<const uint8_t*>(p)[i]);
+    case DType::i32:
+      return f(reinterpret_cast<const int32_t*>(p)[i]);
+    case DType::i64:
+      return f(reinterpret_cast<const int64_t*>(p)[i]);
+    case DType::boolean:
+      return f(reinterpret_cast<const uint8_t*>(p)[i] != 0);
     case DType::f16:
-    case DType::bf16: break;
+    case DType::bf16:
+      break;
   }
   throw UnsupportedError(fmt::format("element access for dtype {}", dtype_name(t)));
 }
@@ -105,13 +119,27 @@ Tensor Tensor::cast(DType to) const {
   const int64_t n = numel();
   for (int64_t i = 0; i < n; ++i) {
     switch (to) {
-      case DType::f32: store_as<float>(out.raw(), i, get_as_double(i)); break;
-      case DType::f64: store_as<double>(out.raw(), i, get_as_double(i)); break;
-      case DType::i8: store_as<int8_t>(out.raw(), i, get_as_double(i)); break;
-      case DType::u8: store_as<uint8_t>(out.raw(), i, get_as_double(i)); break;
-      case DType::i32: store_as<int32_t>(out.raw(), i, get_as_double(i)); break;
-      case DType::i64: reinterpret_cast<int64_t*>(out.raw())[i] = get_as_int(i); break;
-      case DType::boolean: store_as<uint8_t>(out.raw(), i, get_as_double(i) != 0 ? 1 : 0); break;
+      case DType::f32:
+        store_as<float>(out.raw(), i, get_as_double(i));
+        break;
+      case DType::f64:
+        store_as<double>(out.raw(), i, get_as_double(i));
+        break;
+      case DType::i8:
+        store_as<int8_t>(out.raw(), i, get_as_double(i));
+        break;
+      case DType::u8:
+        store_as<uint8_t>(out.raw(), i, get_as_double(i));
+        break;
+      case DType::i32:
+        store_as<int32_t>(out.raw(), i, get_as_double(i));
+        break;
+      case DType::i64:
+        reinterpret_cast<int64_t*>(out.raw())[i] = get_as_int(i);
+        break;
+      case DType::boolean:
+        store_as<uint8_t>(out.raw(), i, get_as_double(i) != 0 ? 1 : 0);
+        break;
       case DType::f16:
       case DType::bf16:
         throw UnsupportedError(fmt::format("cast to dtype {}", dtype_name(to)));
@@ -131,7 +159,8 @@ uint64_t Tensor::hash() const {
   };
   uint8_t dt = static_cast<uint8_t>(dtype_);
   mix(&dt, 1);
-  for (int64_t d : shape_) mix(&d, sizeof d);
+  for (int64_t d : shape_)
+    mix(&d, sizeof d);
   if (raw()) mix(raw(), nbytes());
   return h;
 }
@@ -142,6 +171,8 @@ bool Tensor::same_content(const Tensor& other) const {
   return std::memcmp(raw(), other.raw(), nbytes()) == 0;
 }
 
-std::string hash_hex(uint64_t h) { return fmt::format("{:016x}", h); }
+std::string hash_hex(uint64_t h) {
+  return fmt::format("{:016x}", h);
+}
 
 }  // namespace loom

@@ -66,7 +66,8 @@ class Tensor {
       throw InternalError("Tensor::from_vector: " + std::to_string(values.size()) +
                           " values for shape " + shape_str(t.shape()));
     if constexpr (std::is_same_v<T, bool>) {
-      for (size_t i = 0; i < values.size(); ++i) t.data<bool>()[i] = values[i];
+      for (size_t i = 0; i < values.size(); ++i)
+        t.data<bool>()[i] = values[i];
     } else if (!values.empty()) {
       std::memcpy(t.raw(), values.data(), values.size() * sizeof(T));
     }

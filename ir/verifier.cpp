@@ -18,20 +18,22 @@ void verify(const Graph& g) {
     if (!names.insert(v.name).second)
       throw VerifyError("value name is defined more than once", ErrorSite{{}, {}, v.name});
     if (v.constant && v.type && *v.type != v.constant->type())
-      throw VerifyError(fmt::format("declared type {} does not match its data {}", type_str(*v.type),
-                                    type_str(v.constant->type())),
+      throw VerifyError(fmt::format("declared type {} does not match its data {}",
+                                    type_str(*v.type), type_str(v.constant->type())),
                         ErrorSite{{}, {}, v.name});
   }
 
   std::vector<bool> defined(nvalues, false);
   std::vector<bool> is_input(nvalues, false);
-  for (size_t i = 0; i < nvalues; ++i) defined[i] = g.values[i].constant.has_value();
+  for (size_t i = 0; i < nvalues; ++i)
+    defined[i] = g.values[i].constant.has_value();
   for (ValueId in : g.inputs) {
     if (!valid(in)) throw VerifyError(fmt::format("graph input refers to unknown value id {}", in));
     const Value& v = g.value(in);
     if (v.constant) throw VerifyError("a graph input cannot also be a constant", g.site(in));
     if (!v.type) throw VerifyError("graph input has no declared type", g.site(in));
-    if (is_input[static_cast<size_t>(in)]) throw VerifyError("graph input listed twice", g.site(in));
+    if (is_input[static_cast<size_t>(in)])
+      throw VerifyError("graph input listed twice", g.site(in));
     is_input[static_cast<size_t>(in)] = true;
     defined[static_cast<size_t>(in)] = true;
   }
@@ -53,9 +55,9 @@ void verify(const Graph& g) {
       throw VerifyError(fmt::format("has {} inputs, expected {}", nin, expected), site);
     }
     if (nout < sig.min_outputs || nout > sig.max_outputs)
-      throw VerifyError(fmt::format("has {} outputs, expected {} to {}", nout, sig.min_outputs,
-                                    sig.max_outputs),
-                        site);
+      throw VerifyError(
+          fmt::format("has {} outputs, expected {} to {}", nout, sig.min_outputs, sig.max_outputs),
+          site);
     if (n.attrs.index() != default_attrs(n.op).index())
       throw VerifyError("attributes are of the wrong kind for this op", site);
     for (int i = 0; i < nin; ++i) {
@@ -65,7 +67,8 @@ void verify(const Graph& g) {
           throw VerifyError(fmt::format("required input {} is absent", i), site);
         continue;
       }
-      if (!valid(in)) throw VerifyError(fmt::format("input {} refers to unknown value id {}", i, in), site);
+      if (!valid(in))
+        throw VerifyError(fmt::format("input {} refers to unknown value id {}", i, in), site);
       if (!defined[static_cast<size_t>(in)]) {
         site.tensor = g.value(in).name;
         throw VerifyError(fmt::format("input {} is used before it is defined (not a graph input, "
@@ -79,10 +82,12 @@ void verify(const Graph& g) {
       ValueId out = n.outputs[i];
       if (out == kNoValue) continue;
       any_output = true;
-      if (!valid(out)) throw VerifyError(fmt::format("output {} refers to unknown value id {}", i, out), site);
+      if (!valid(out))
+        throw VerifyError(fmt::format("output {} refers to unknown value id {}", i, out), site);
       if (defined[static_cast<size_t>(out)]) {
         site.tensor = g.value(out).name;
-        throw VerifyError("output is already defined (by an input, a constant or another node)", site);
+        throw VerifyError("output is already defined (by an input, a constant or another node)",
+                          site);
       }
       defined[static_cast<size_t>(out)] = true;
     }
@@ -91,7 +96,8 @@ void verify(const Graph& g) {
 
   if (g.outputs.empty()) throw VerifyError(fmt::format("graph '{}' has no outputs", g.name));
   for (ValueId out : g.outputs) {
-    if (!valid(out)) throw VerifyError(fmt::format("graph output refers to unknown value id {}", out));
+    if (!valid(out))
+      throw VerifyError(fmt::format("graph output refers to unknown value id {}", out));
     if (!defined[static_cast<size_t>(out)])
       throw VerifyError("graph output is never produced", g.site(out));
   }

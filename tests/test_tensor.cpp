@@ -15,7 +15,8 @@ TEST_CASE("shape helpers", "[tensor]") {
 }
 
 TEST_CASE("dtype names round-trip", "[tensor]") {
-  for (DType t : kAllDTypes) CHECK(parse_dtype(dtype_name(t)) == t);
+  for (DType t : kAllDTypes)
+    CHECK(parse_dtype(dtype_name(t)) == t);
   CHECK_FALSE(parse_dtype("float32").has_value());
   CHECK(dtype_size(DType::f32) == 4);
   CHECK(dtype_size(DType::i64) == 8);
@@ -26,7 +27,8 @@ TEST_CASE("tensors are zero-filled, typed and 64-byte aligned", "[tensor]") {
   CHECK(t.numel() == 6);
   CHECK(t.nbytes() == 24);
   CHECK(reinterpret_cast<uintptr_t>(t.raw()) % 64 == 0);
-  for (float v : t.values<float>()) CHECK(v == 0.f);
+  for (float v : t.values<float>())
+    CHECK(v == 0.f);
   CHECK_THROWS_AS(t.data<int64_t>(), InternalError);
   CHECK_THROWS_AS(Tensor(DType::f32, {2, -1}), ShapeError);
 }

@@ -67,20 +67,19 @@ TEST_CASE("verifier rejects untyped, constant and repeated graph inputs", "[veri
              Contains("tensor 'w'") && Contains("constant"));
   CHECK_THAT(verify_message([](Graph& g) { g.inputs.push_back(g.inputs[0]); }),
              Contains("tensor 'x'") && Contains("twice"));
-  CHECK_THAT(verify_message([](Graph& g) { g.inputs.push_back(42); }), Contains("unknown value id 42"));
+  CHECK_THAT(verify_message([](Graph& g) { g.inputs.push_back(42); }),
+             Contains("unknown value id 42"));
 }
 
 TEST_CASE("verifier rejects duplicate node names", "[verifier]") {
-  auto msg = verify_message([](Graph& g) {
-    g.add_node("r", OpKind::Relu, NoAttrs{}, {g.inputs[0]}, {"z"});
-  });
+  auto msg = verify_message(
+      [](Graph& g) { g.add_node("r", OpKind::Relu, NoAttrs{}, {g.inputs[0]}, {"z"}); });
   CHECK_THAT(msg, Contains("node 'r' (Relu)") && Contains("more than one node"));
 }
 
 TEST_CASE("verifier checks input and output arity against the op", "[verifier]") {
-  CHECK_THAT(verify_message([](Graph& g) {
-               g.add_node("add", OpKind::Add, NoAttrs{}, {g.inputs[0]}, {"s"});
-             }),
+  CHECK_THAT(verify_message(
+                 [](Graph& g) { g.add_node("add", OpKind::Add, NoAttrs{}, {g.inputs[0]}, {"s"}); }),
              Contains("node 'add' (Add)") && Contains("has 1 inputs, expected 2"));
   CHECK_THAT(verify_message([](Graph& g) {
                g.add_node("cat", OpKind::Concat, AxisAttrs{.axis = 0}, {}, {"s"});
@@ -117,7 +116,8 @@ TEST_CASE("verifier rejects use before definition", "[verifier]") {
   auto msg = verify_message([](Graph& g) {
     // A node that reads "late", which is only produced by a later node.
     ValueId late = g.add_value("late");
-    g.nodes.insert(g.nodes.begin(), Node{"early", OpKind::Relu, NoAttrs{}, {late}, {g.add_value("e")}});
+    g.nodes.insert(g.nodes.begin(),
+                   Node{"early", OpKind::Relu, NoAttrs{}, {late}, {g.add_value("e")}});
     g.nodes.push_back(Node{"producer", OpKind::Relu, NoAttrs{}, {g.inputs[0]}, {late}});
   });
   CHECK_THAT(msg, Contains("node 'early' (Relu)") && Contains("tensor 'late'") &&
@@ -126,7 +126,8 @@ TEST_CASE("verifier rejects use before definition", "[verifier]") {
 
 TEST_CASE("verifier rejects a value defined twice", "[verifier]") {
   auto msg = verify_message([](Graph& g) {
-    g.nodes.push_back(Node{"again", OpKind::Relu, NoAttrs{}, {g.inputs[0]}, {g.nodes[0].outputs[0]}});
+    g.nodes.push_back(
+        Node{"again", OpKind::Relu, NoAttrs{}, {g.inputs[0]}, {g.nodes[0].outputs[0]}});
   });
   CHECK_THAT(msg, Contains("node 'again' (Relu)") && Contains("tensor 'y'") &&
                       Contains("already defined"));
@@ -134,7 +135,10 @@ TEST_CASE("verifier rejects a value defined twice", "[verifier]") {
 
 TEST_CASE("verifier rejects a node without outputs", "[verifier]") {
   auto msg = verify_message([](Graph& g) {
-    g.nodes.push_back(Node{"lstm", OpKind::LSTM, RecurrentAttrs{}, {g.inputs[0], g.inputs[0], g.inputs[0]},
+    g.nodes.push_back(Node{"lstm",
+                           OpKind::LSTM,
+                           RecurrentAttrs{},
+                           {g.inputs[0], g.inputs[0], g.inputs[0]},
                            {kNoValue, kNoValue, kNoValue}});
   });
   CHECK_THAT(msg, Contains("node 'lstm' (LSTM)") && Contains("no outputs"));

@@ -13,7 +13,8 @@ const TensorType& OpContext::in(size_t i) const {
 }
 
 std::string OpContext::input_name(size_t i) const {
-  if (i < node_.inputs.size() && node_.inputs[i] != kNoValue) return graph_.value(node_.inputs[i]).name;
+  if (i < node_.inputs.size() && node_.inputs[i] != kNoValue)
+    return graph_.value(node_.inputs[i]).name;
   return fmt::format("<input {}>", i);
 }
 
@@ -41,7 +42,8 @@ void OpContext::expect_dtype(size_t i, std::initializer_list<DType> allowed) con
   DType t = in(i).dtype;
   if (std::find(allowed.begin(), allowed.end(), t) != allowed.end()) return;
   std::vector<std::string_view> names;
-  for (DType a : allowed) names.push_back(dtype_name(a));
+  for (DType a : allowed)
+    names.push_back(dtype_name(a));
   fail_input(i, fmt::format("input {} has dtype {}, expected {}", i, dtype_name(t),
                             fmt::join(names, " or ")));
 }

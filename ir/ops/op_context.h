@@ -15,7 +15,8 @@ namespace loom {
 
 class OpContext {
  public:
-  OpContext(const Graph& graph, const Node& node, std::vector<std::optional<TensorType>> input_types)
+  OpContext(const Graph& graph, const Node& node,
+            std::vector<std::optional<TensorType>> input_types)
       : graph_(graph), node_(node), input_types_(std::move(input_types)) {}
 
   const Graph& graph() const { return graph_; }
@@ -63,12 +64,11 @@ std::optional<Shape> broadcast_shapes(const Shape& a, const Shape& b);
 // optional input and `output_types` are the inferred types.
 using InferFn = std::vector<TensorType> (*)(const OpContext&);
 using EvalFn = std::vector<Tensor> (*)(const OpContext&, const std::vector<const Tensor*>& inputs,
-                                        const std::vector<TensorType>& output_types);
+                                       const std::vector<TensorType>& output_types);
 
-#define LOOM_X(name)                                                                   \
-  std::vector<TensorType> infer_##name(const OpContext& ctx);                          \
-  std::vector<Tensor> eval_##name(const OpContext& ctx,                                \
-                                  const std::vector<const Tensor*>& inputs,            \
+#define LOOM_X(name)                                                                              \
+  std::vector<TensorType> infer_##name(const OpContext& ctx);                                     \
+  std::vector<Tensor> eval_##name(const OpContext& ctx, const std::vector<const Tensor*>& inputs, \
                                   const std::vector<TensorType>& output_types);
 LOOM_OP_LIST(LOOM_X)
 #undef LOOM_X

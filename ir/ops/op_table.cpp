@@ -1,26 +1,33 @@
 // Arity of each op and the dispatch from OpKind to its inference and
 // evaluation functions (implemented per family in ir/ops/*.cpp).
+#include "ir/ops/op_table.h"
 #include "ir/op_signature.h"
 #include "ir/ops/op_context.h"
-#include "ir/ops/op_table.h"
 
 namespace loom {
 
 OpSignature op_signature(OpKind op) {
   constexpr int V = OpSignature::kVariadic;
   switch (op) {
-    case OpKind::Conv: return {2, 3, 1, 1};
-    case OpKind::MaxPool: return {1, 1, 1, 2};
+    case OpKind::Conv:
+      return {2, 3, 1, 1};
+    case OpKind::MaxPool:
+      return {1, 1, 1, 2};
     case OpKind::AveragePool:
     case OpKind::GlobalAveragePool:
-    case OpKind::GlobalMaxPool: return {1, 1, 1, 1};
-    case OpKind::Gemm: return {2, 3, 1, 1};
-    case OpKind::MatMul: return {2, 2, 1, 1};
-    case OpKind::BatchNormalization: return {5, 5, 1, 1};
+    case OpKind::GlobalMaxPool:
+      return {1, 1, 1, 1};
+    case OpKind::Gemm:
+      return {2, 3, 1, 1};
+    case OpKind::MatMul:
+      return {2, 2, 1, 1};
+    case OpKind::BatchNormalization:
+      return {5, 5, 1, 1};
     case OpKind::Add:
     case OpKind::Sub:
     case OpKind::Mul:
-    case OpKind::Div: return {2, 2, 1, 1};
+    case OpKind::Div:
+      return {2, 2, 1, 1};
     case OpKind::Relu:
     case OpKind::LeakyRelu:
     case OpKind::Sigmoid:
@@ -35,13 +42,19 @@ OpSignature op_signature(OpKind op) {
     case OpKind::Squeeze:
     case OpKind::Unsqueeze:
     case OpKind::Slice:
-    case OpKind::Identity: return {1, 1, 1, 1};
-    case OpKind::Concat: return {1, V, 1, 1};
-    case OpKind::Dropout: return {1, 1, 1, 2};
-    case OpKind::Constant: return {0, 0, 1, 1};
+    case OpKind::Identity:
+      return {1, 1, 1, 1};
+    case OpKind::Concat:
+      return {1, V, 1, 1};
+    case OpKind::Dropout:
+      return {1, 1, 1, 2};
+    case OpKind::Constant:
+      return {0, 0, 1, 1};
     case OpKind::RNN:
-    case OpKind::GRU: return {3, 6, 0, 2};
-    case OpKind::LSTM: return {3, 8, 0, 3};
+    case OpKind::GRU:
+      return {3, 6, 0, 2};
+    case OpKind::LSTM:
+      return {3, 8, 0, 3};
   }
   return {0, 0, 0, 0};
 }
@@ -49,7 +62,8 @@ OpSignature op_signature(OpKind op) {
 InferFn infer_fn(OpKind op) {
   switch (op) {
 #define LOOM_X(name) \
-  case OpKind::name: return &infer_##name;
+  case OpKind::name: \
+    return &infer_##name;
     LOOM_OP_LIST(LOOM_X)
 #undef LOOM_X
   }
@@ -59,7 +73,8 @@ InferFn infer_fn(OpKind op) {
 EvalFn eval_fn(OpKind op) {
   switch (op) {
 #define LOOM_X(name) \
-  case OpKind::name: return &eval_##name;
+  case OpKind::name: \
+    return &eval_##name;
     LOOM_OP_LIST(LOOM_X)
 #undef LOOM_X
   }

@@ -73,8 +73,8 @@ std::vector<std::string> Args::positional() {
   std::vector<std::string> pos;
   for (const std::string& a : raw_) {
     if (a.size() > 1 && a[0] == '-' && a != "-")
-      throw loom::UsageError(fmt::format("loomc {}: unknown option '{}' (see loomc help {})", command_,
-                                         a, command_));
+      throw loom::UsageError(
+          fmt::format("loomc {}: unknown option '{}' (see loomc help {})", command_, a, command_));
     pos.push_back(a);
   }
   return pos;
@@ -91,11 +91,13 @@ void print_help() {
       "       loomc help COMMAND    details of one command\n"
       "       loomc --version\n\n"
       "commands:\n");
-  for (const auto& c : loomc::commands()) fmt::print("  {:<10} {}\n", c.name, c.synopsis);
+  for (const auto& c : loomc::commands())
+    fmt::print("  {:<10} {}\n", c.name, c.synopsis);
 }
 
 void print_version() {
-  fmt::print("loomc {} (LLVM {}, Halide {})\n", LOOM_VERSION, LOOM_LLVM_VERSION, LOOM_HALIDE_VERSION);
+  fmt::print("loomc {} (LLVM {}, Halide {})\n", LOOM_VERSION, LOOM_LLVM_VERSION,
+             LOOM_HALIDE_VERSION);
 }
 
 }  // namespace
