@@ -221,6 +221,8 @@ class Kernel final : public RecurrentKernel {
 
   const RecurrentKernelInfo& info() const override { return info_; }
   const RecurrentLayerSpec& spec() const override { return spec_; }
+  const InputProjection& input_projection() const override { return *projection_; }
+  ThreadTeam& team() override { return *team_; }
 
   void run(const float* x, const int32_t* sequence_lens, const float* initial_h,
            const float* initial_c, float* y, float* y_h, float* y_c) override {

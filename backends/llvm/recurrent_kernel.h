@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/llvm/input_projection.h"
 #include "ir/ops.h"
 #include "ir/tensor.h"
 
@@ -79,6 +80,10 @@ class RecurrentKernel {
 
   virtual const RecurrentKernelInfo& info() const = 0;
   virtual const RecurrentLayerSpec& spec() const = 0;
+  // The hoisted input projection and the team the kernel runs on, so a
+  // benchmark can time the two parts separately.
+  virtual const InputProjection& input_projection() const = 0;
+  virtual ThreadTeam& team() = 0;
 };
 
 // Validates the spec (ShapeError / UnsupportedError naming the node) and
