@@ -32,6 +32,11 @@ void verify(const Graph& g) {
     const Value& v = g.value(in);
     if (v.constant) throw VerifyError("a graph input cannot also be a constant", g.site(in));
     if (!v.type) throw VerifyError("graph input has no declared type", g.site(in));
+    for (int64_t d : v.type->shape)
+      if (d < 0)
+        throw VerifyError(fmt::format("graph input has shape {} with a negative dimension",
+                                      shape_str(v.type->shape)),
+                          g.site(in));
     if (is_input[static_cast<size_t>(in)])
       throw VerifyError("graph input listed twice", g.site(in));
     is_input[static_cast<size_t>(in)] = true;

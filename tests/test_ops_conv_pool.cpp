@@ -11,24 +11,12 @@
 #include "ir/builder.h"
 #include "ir/geometry.h"
 #include "ir/interpreter.h"
+#include "tests/test_util.h"
 
 using namespace loom;
+using namespace loom::test;
 
 namespace {
-
-Tensor f32(Shape s, std::vector<float> v) {
-  return Tensor::from_vector<float>(std::move(s), v);
-}
-
-void check_values(const Tensor& t, const Shape& shape, const std::vector<double>& want,
-                  double eps = 1e-5) {
-  REQUIRE(t.shape() == shape);
-  REQUIRE(t.numel() == static_cast<int64_t>(want.size()));
-  for (size_t i = 0; i < want.size(); ++i) {
-    INFO("element " << i);
-    CHECK(t.get_as_double(static_cast<int64_t>(i)) == Approx(want[i]).margin(eps));
-  }
-}
 
 void check_ints(const Tensor& t, const Shape& shape, const std::vector<int64_t>& want) {
   REQUIRE(t.dtype() == DType::i64);

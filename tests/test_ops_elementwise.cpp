@@ -11,8 +11,10 @@
 
 #include "ir/builder.h"
 #include "ir/interpreter.h"
+#include "tests/test_util.h"
 
 using namespace loom;
+using namespace loom::test;
 
 namespace {
 
@@ -48,22 +50,6 @@ void require_close(const Tensor& t, const Shape& shape, const std::vector<double
     INFO("element " << i);
     CHECK(t.get_as_double(static_cast<int64_t>(i)) == Approx(want[i]).epsilon(eps).margin(eps));
   }
-}
-
-// The message of the E that `f` throws; fails the test if it throws nothing.
-template <class E, class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("expected an exception");
-  return "";
-}
-
-Tensor f32(Shape s, std::vector<float> v) {
-  return Tensor::from_vector<float>(std::move(s), v);
 }
 
 }  // namespace

@@ -11,8 +11,10 @@
 
 #include "ir/builder.h"
 #include "ir/interpreter.h"
+#include "tests/test_util.h"
 
 using namespace loom;
+using namespace loom::test;
 
 namespace {
 
@@ -46,17 +48,6 @@ void require_values(const Tensor& t, const Shape& shape, const std::vector<float
   REQUIRE(t.dtype() == DType::f32);
   REQUIRE(t.shape() == shape);
   CHECK(t.to_vector<float>() == want);
-}
-
-template <class E, class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("expected an exception");
-  return "";
 }
 
 // Builds `f(b, x)` on an f32 input of `shape`; returns the ShapeError's message.

@@ -150,3 +150,8 @@ TEST_CASE("verifier rejects missing and unproduced graph outputs", "[verifier]")
   CHECK_THAT(verify_message([](Graph& g) { g.outputs.push_back(g.add_value("dangling")); }),
              Contains("tensor 'dangling'") && Contains("never produced"));
 }
+
+TEST_CASE("verifier rejects a graph input with a negative dimension", "[verifier]") {
+  auto msg = verify_message([](Graph& g) { g.values[0].type->shape = {2, -3}; });
+  CHECK_THAT(msg, Contains("tensor 'x'") && Contains("[2,-3]") && Contains("negative"));
+}

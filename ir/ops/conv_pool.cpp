@@ -15,24 +15,6 @@ namespace loom {
 
 namespace {
 
-// f16/bf16 are valid ONNX for these ops but not implemented; other dtypes are errors.
-void expect_float_input(const OpContext& ctx, size_t i) {
-  DType t = ctx.in(i).dtype;
-  if (t == DType::f16 || t == DType::bf16)
-    ctx.unsupported(fmt::format("input {} ('{}') has dtype {}; only f32 and f64 are implemented", i,
-                                ctx.input_name(i), dtype_name(t)));
-  ctx.expect_dtype(i, {DType::f32, DType::f64});
-}
-
-void expect_nonnegative_dims(const OpContext& ctx, size_t i) {
-  const Shape& s = ctx.in(i).shape;
-  for (size_t d = 0; d < s.size(); ++d)
-    if (s[d] < 0)
-      ctx.fail_input(
-          i, fmt::format("input {} has shape {} with negative dim {}, expected sizes >= 0", i,
-                         shape_str(s), d));
-}
-
 std::vector<int64_t> spatial_dims(const Shape& s) {
   return {s.begin() + 2, s.end()};
 }
@@ -103,7 +85,6 @@ void window_taps(const WindowGeometry& g, const std::vector<int64_t>& out_pos,
 
 WindowGeometry pool_geometry(const OpContext& ctx) {
   ctx.expect_min_rank(0, 3);
-  expect_nonnegative_dims(ctx, 0);
   std::string error;
   auto g = resolve_pool_geometry(ctx.attrs<PoolAttrs>(), spatial_dims(ctx.in(0).shape), error);
   if (!g) ctx.fail_input(0, error);
@@ -125,13 +106,11 @@ struct ConvShape {
 
 ConvShape conv_shape(const OpContext& ctx) {
   const ConvAttrs& a = ctx.attrs<ConvAttrs>();
-  expect_float_input(ctx, 0);
+  ctx.expect_float(0);
   ctx.expect_min_rank(0, 3);
-  expect_nonnegative_dims(ctx, 0);
   const Shape& x = ctx.in(0).shape;
   ctx.expect_same_dtype(1, 0);
   ctx.expect_rank(1, ctx.in(0).rank());
-  expect_nonnegative_dims(ctx, 1);
   const Shape& w = ctx.in(1).shape;
   if (a.group < 1)
     ctx.fail(fmt::format("attribute group = {}, expected a positive value", a.group));
@@ -272,9 +251,8 @@ Tensor average_pool_eval(const WindowGeometry& g, const Tensor& x, bool count_in
 }
 
 TensorType global_pool_type(const OpContext& ctx) {
-  expect_float_input(ctx, 0);
+  ctx.expect_float(0);
   ctx.expect_min_rank(0, 3);
-  expect_nonnegative_dims(ctx, 0);
   const Shape& x = ctx.in(0).shape;
   for (size_t d = 2; d < x.size(); ++d)
     if (x[d] == 0)
@@ -379,7 +357,7 @@ std::vector<Tensor> eval_MaxPool(const OpContext& ctx, const std::vector<const T
 // ---- AveragePool --------------------------------------------------------------
 
 std::vector<TensorType> infer_AveragePool(const OpContext& ctx) {
-  expect_float_input(ctx, 0);
+  ctx.expect_float(0);
   WindowGeometry g = pool_geometry(ctx);
   const Shape& x = ctx.in(0).shape;
   return {TensorType{ctx.in(0).dtype, window_output_shape(x[0], x[1], g)}};

@@ -13,24 +13,6 @@ namespace loom {
 
 namespace {
 
-// f16/bf16 are valid ONNX for these ops but not implemented; other dtypes are errors.
-void expect_float_input(const OpContext& ctx, size_t i) {
-  DType t = ctx.in(i).dtype;
-  if (t == DType::f16 || t == DType::bf16)
-    ctx.unsupported(fmt::format("input {} ('{}') has dtype {}; only f32 and f64 are implemented", i,
-                                ctx.input_name(i), dtype_name(t)));
-  ctx.expect_dtype(i, {DType::f32, DType::f64});
-}
-
-void expect_nonnegative_dims(const OpContext& ctx, size_t i) {
-  const Shape& s = ctx.in(i).shape;
-  for (size_t d = 0; d < s.size(); ++d)
-    if (s[d] < 0)
-      ctx.fail_input(
-          i, fmt::format("input {} has shape {} with negative dim {}, expected sizes >= 0", i,
-                         shape_str(s), d));
-}
-
 template <class F>
 auto dispatch_float(DType t, F&& f) {
   if (t == DType::f64) return f.template operator()<double>();
@@ -45,12 +27,10 @@ struct GemmShape {
 
 GemmShape gemm_shape(const OpContext& ctx) {
   const GemmAttrs& a = ctx.attrs<GemmAttrs>();
-  expect_float_input(ctx, 0);
+  ctx.expect_float(0);
   ctx.expect_same_dtype(1, 0);
   ctx.expect_rank(0, 2);
   ctx.expect_rank(1, 2);
-  expect_nonnegative_dims(ctx, 0);
-  expect_nonnegative_dims(ctx, 1);
   const Shape& as = ctx.in(0).shape;
   const Shape& bs = ctx.in(1).shape;
   const int64_t m = a.trans_a ? as[1] : as[0];
@@ -64,7 +44,6 @@ GemmShape gemm_shape(const OpContext& ctx) {
                        shape_str(bs), a.trans_b ? 1 : 0, kb, k, shape_str(as), a.trans_a ? 1 : 0));
   if (ctx.has_input(2)) {
     ctx.expect_same_dtype(2, 0);
-    expect_nonnegative_dims(ctx, 2);
     const Shape& cs = ctx.in(2).shape;
     const Shape target{m, n};
     bool ok = cs.size() <= 2;
@@ -135,8 +114,6 @@ MatMulShape matmul_shape(const OpContext& ctx) {
   ctx.expect_same_dtype(1, 0);
   ctx.expect_min_rank(0, 1);
   ctx.expect_min_rank(1, 1);
-  expect_nonnegative_dims(ctx, 0);
-  expect_nonnegative_dims(ctx, 1);
   const Shape& as = ctx.in(0).shape;
   const Shape& bs = ctx.in(1).shape;
   // 1-D operands become matrices ([K] -> [1,K] on the left, [K,1] on the right)
@@ -222,13 +199,12 @@ Tensor matmul_eval(const MatMulShape& s, const Tensor& at, const Tensor& bt,
 // ---- BatchNormalization -------------------------------------------------------
 
 void batch_norm_check(const OpContext& ctx) {
-  expect_float_input(ctx, 0);
+  ctx.expect_float(0);
   ctx.expect_min_rank(0, 2);
-  expect_nonnegative_dims(ctx, 0);
   const Shape& x = ctx.in(0).shape;
   static const char* const kNames[] = {"X", "scale", "B", "input_mean", "input_var"};
   for (size_t i = 1; i < 5; ++i) {
-    expect_float_input(ctx, i);
+    ctx.expect_float(i);
     if (ctx.in(i).shape != Shape{x[1]})
       ctx.fail_input(i, fmt::format("{} has shape {}, expected [{}] (the channel dim of X, shape "
                                     "{})",

@@ -48,6 +48,14 @@ void OpContext::expect_dtype(size_t i, std::initializer_list<DType> allowed) con
                             fmt::join(names, " or ")));
 }
 
+void OpContext::expect_float(size_t i) const {
+  DType t = in(i).dtype;
+  if (t == DType::f16 || t == DType::bf16)
+    unsupported(fmt::format("input {} ('{}') has dtype {}; only f32 and f64 are implemented", i,
+                            input_name(i), dtype_name(t)));
+  expect_dtype(i, {DType::f32, DType::f64});
+}
+
 void OpContext::expect_rank(size_t i, int64_t rank) const {
   const TensorType& t = in(i);
   if (t.rank() != rank)

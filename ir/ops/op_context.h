@@ -42,6 +42,9 @@ class OpContext {
   [[noreturn]] void unsupported(const std::string& message) const;
 
   void expect_dtype(size_t i, std::initializer_list<DType> allowed) const;
+  // f32 or f64. f16/bf16 are valid ONNX that Loom does not compute yet
+  // (UnsupportedError); anything else is a ShapeError.
+  void expect_float(size_t i) const;
   void expect_rank(size_t i, int64_t rank) const;
   void expect_min_rank(size_t i, int64_t rank) const;
   // Same dtype as input j.

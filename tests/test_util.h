@@ -1,0 +1,41 @@
+// Helpers shared by the op tests: building f32 tensors, comparing values, and
+// capturing the message of an expected typed error.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "ir/tensor.h"
+
+namespace loom::test {
+
+inline Tensor f32(Shape s, const std::vector<float>& v) {
+  return Tensor::from_vector<float>(std::move(s), v);
+}
+
+// Shape must match exactly; each element within eps (absolute and relative).
+inline void check_values(const Tensor& t, const Shape& shape, const std::vector<double>& want,
+                         double eps = 1e-5) {
+  REQUIRE(t.shape() == shape);
+  REQUIRE(t.numel() == static_cast<int64_t>(want.size()));
+  for (size_t i = 0; i < want.size(); ++i) {
+    INFO("element " << i);
+    CHECK(t.get_as_double(static_cast<int64_t>(i)) == Approx(want[i]).epsilon(eps).margin(eps));
+  }
+}
+
+// The message of the E that `f` throws; fails the test if it throws nothing.
+template <class E, class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  FAIL("expected an exception");
+  return "";
+}
+
+}  // namespace loom::test
