@@ -1,9 +1,15 @@
 // The ONNX importer: ModelProto -> loom::Graph. Maps each ONNX node of the
-// default domain (opsets 7 to 17) to a Loom op with typed attributes, folding
+// default domain (opsets 1 to 17) to a Loom op with typed attributes, folding
 // the shape-fixing tensor inputs (Reshape shape, Slice starts/ends/axes/steps,
 // Squeeze/Unsqueeze axes, Clip min/max, Dropout training_mode) into attributes.
 // Unsupported nodes are collected and reported together so a user learns
 // everything a model needs in one run.
+//
+// Opsets before 7 differ in ways that are rewritten here rather than carried
+// into the IR: the legacy `broadcast`/`axis` of Add/Sub/Mul/Div becomes numpy
+// broadcasting by reshaping the second operand, `is_test`/`consumed_inputs`
+// are checked or dropped, and attributes are accepted only in the opsets whose
+// operator version defines them.
 #include "compiler/frontend/onnx/onnx_importer.h"
 
 #include <filesystem>
@@ -26,7 +32,7 @@ using onnx_frontend::tensor_from_proto;
 
 namespace {
 
-constexpr int64_t kMinOpset = 7;
+constexpr int64_t kMinOpset = 1;
 constexpr int64_t kMaxOpset = 17;
 
 bool is_default_domain(const std::string& domain) {
@@ -42,12 +48,104 @@ std::optional<int64_t> default_opset(const onnx::ModelProto& model) {
 
 // ONNX inputs that Loom takes as attributes, so they must be constants.
 bool is_attribute_input(const std::string& op, int64_t opset, size_t index) {
-  if (op == "Reshape") return index == 1;
+  if (op == "Reshape") return opset >= 5 && index == 1;
   if (op == "Slice") return opset >= 10 && index >= 1;
   if (op == "Squeeze" || op == "Unsqueeze") return opset >= 13 && index == 1;
   if (op == "Clip") return opset >= 11 && index >= 1;
   if (op == "Dropout") return opset >= 12 && index >= 1;
   return false;
+}
+
+// The opsets [since, until) in which an attribute exists, for attributes that
+// some versions of an op lack; an attribute outside its range is not part of
+// the operator the model's opset selects.
+struct AttrRange {
+  const char* op;
+  const char* attr;
+  int64_t since;
+  int64_t until;
+};
+
+constexpr int64_t kNoEnd = std::numeric_limits<int64_t>::max();
+
+constexpr AttrRange kAttrRanges[] = {
+    {"Add", "consumed_inputs", 1, 6},
+    {"Sub", "consumed_inputs", 1, 6},
+    {"Mul", "consumed_inputs", 1, 6},
+    {"Div", "consumed_inputs", 1, 6},
+    {"Relu", "consumed_inputs", 1, 6},
+    {"Sigmoid", "consumed_inputs", 1, 6},
+    {"Tanh", "consumed_inputs", 1, 6},
+    {"LeakyRelu", "consumed_inputs", 1, 6},
+    {"Elu", "consumed_inputs", 1, 6},
+    {"Clip", "consumed_inputs", 1, 6},
+    {"Dropout", "consumed_inputs", 1, 6},
+    {"BatchNormalization", "consumed_inputs", 1, 6},
+    {"Reshape", "consumed_inputs", 1, 5},
+    {"Add", "broadcast", 1, 7},
+    {"Sub", "broadcast", 1, 7},
+    {"Mul", "broadcast", 1, 7},
+    {"Div", "broadcast", 1, 7},
+    {"Gemm", "broadcast", 1, 7},
+    {"Add", "axis", 1, 7},
+    {"Sub", "axis", 1, 7},
+    {"Mul", "axis", 1, 7},
+    {"Div", "axis", 1, 7},
+    {"BatchNormalization", "is_test", 1, 7},
+    {"Dropout", "is_test", 1, 7},
+    {"BatchNormalization", "spatial", 1, 9},
+    {"BatchNormalization", "training_mode", 14, kNoEnd},
+    {"RNN", "output_sequence", 1, 7},
+    {"GRU", "output_sequence", 1, 7},
+    {"LSTM", "output_sequence", 1, 7},
+    {"GRU", "linear_before_reset", 3, kNoEnd},
+    {"RNN", "layout", 14, kNoEnd},
+    {"GRU", "layout", 14, kNoEnd},
+    {"LSTM", "layout", 14, kNoEnd},
+    {"Reshape", "shape", 1, 5},
+    {"Reshape", "allowzero", 14, kNoEnd},
+    {"MaxPool", "storage_order", 8, kNoEnd},
+    {"MaxPool", "dilations", 10, kNoEnd},
+    {"MaxPool", "ceil_mode", 10, kNoEnd},
+    {"AveragePool", "count_include_pad", 7, kNoEnd},
+    {"AveragePool", "ceil_mode", 10, kNoEnd},
+    {"Clip", "min", 1, 11},
+    {"Clip", "max", 1, 11},
+    {"Slice", "starts", 1, 10},
+    {"Slice", "ends", 1, 10},
+    {"Slice", "axes", 1, 10},
+    {"Squeeze", "axes", 1, 13},
+    {"Unsqueeze", "axes", 1, 13},
+    {"Dropout", "ratio", 1, 12},
+    {"Dropout", "seed", 12, kNoEnd},
+    {"Constant", "sparse_value", 11, kNoEnd},
+    {"Constant", "value_float", 12, kNoEnd},
+    {"Constant", "value_floats", 12, kNoEnd},
+    {"Constant", "value_int", 12, kNoEnd},
+    {"Constant", "value_ints", 12, kNoEnd},
+    {"Constant", "value_string", 12, kNoEnd},
+    {"Constant", "value_strings", 12, kNoEnd},
+};
+
+bool has_attribute_range(const std::string& op, const char* attr) {
+  for (const auto& r : kAttrRanges)
+    if (op == r.op && std::string_view(attr) == r.attr) return true;
+  return false;
+}
+
+// Throws UnsupportedError for the first attribute of `node` that the operator
+// version selected by `opset` does not define.
+void check_attribute_opsets(const onnx::NodeProto& node, int64_t opset) {
+  for (const auto& a : node.attribute())
+    for (const auto& r : kAttrRanges)
+      if (node.op_type() == r.op && a.name() == r.attr && (opset < r.since || opset >= r.until)) {
+        std::string range = r.until == kNoEnd
+                                ? fmt::format("from opset {}", r.since)
+                                : fmt::format("in opsets {} to {}", r.since, r.until - 1);
+        throw UnsupportedError(
+            fmt::format("attribute '{}' of {} exists only {}; the model uses opset {}", r.attr,
+                        r.op, range, opset));
+      }
 }
 
 std::string attr_type_name(int t) {
@@ -150,12 +248,24 @@ class AttrReader {
 // Thrown when a constant input comes from a node that could not be imported.
 struct PoisonedInput {};
 
+// Rules of opsets before 7 that need the types of a node's inputs, so they
+// are applied while the node is built rather than when its attributes are read.
+enum class LegacyRule : uint8_t {
+  None,
+  SameShape,         // Add/Sub/Mul/Div without broadcast: both inputs have one shape
+  Broadcast,         // Add/Sub/Mul/Div with broadcast = 1 (axis in legacy_axis)
+  GemmExactC,        // Gemm without broadcast: C is exactly [M, N]
+  BatchNormPerValue  // BatchNormalization with spatial = 0
+};
+
 // One ONNX node translated to Loom terms.
 struct Converted {
   OpKind op = OpKind::Identity;
   Attrs attrs;
   std::vector<std::string> inputs;  // tensor inputs in Loom's order; "" absent
   std::optional<Tensor> constant;   // the value of a Constant node
+  LegacyRule legacy = LegacyRule::None;
+  std::optional<int64_t> legacy_axis;  // LegacyRule::Broadcast: where B lines up with A
 };
 
 std::vector<OnnxInputInfo> analyze_inputs(const onnx::ModelProto& model) {
@@ -209,6 +319,7 @@ class Importer {
     read_initializers();
     read_inputs();
     name_nodes();
+    collect_onnx_names();
     for (int i = 0; i < graph_proto_.node_size(); ++i)
       import_node(static_cast<size_t>(i));
     if (problems_.size() == 1)
@@ -445,6 +556,190 @@ class Importer {
                       site);
   }
 
+  // Names for values and nodes the importer adds itself (legacy rewrites):
+  // unused by the model anywhere, so a later ONNX node cannot collide.
+  void collect_onnx_names() {
+    auto add = [&](const std::string& n) {
+      if (!n.empty()) onnx_names_.insert(n);
+    };
+    for (const auto& v : graph_proto_.input())
+      add(v.name());
+    for (const auto& v : graph_proto_.output())
+      add(v.name());
+    for (const auto& t : graph_proto_.initializer())
+      add(t.name());
+    for (const auto& n : graph_proto_.node()) {
+      for (const auto& v : n.input())
+        add(v);
+      for (const auto& v : n.output())
+        add(v);
+    }
+    for (const auto& n : node_names_)
+      add(n);
+  }
+
+  std::string fresh_name(const std::string& base) {
+    std::string name = base;
+    for (int k = 1; onnx_names_.count(name) || g_.find_value(name); ++k)
+      name = fmt::format("{}_{}", base, k);
+    onnx_names_.insert(name);
+    return name;
+  }
+
+  // The value of an ONNX tensor known at import time (initializer, Constant
+  // node or pinned input); null otherwise.
+  const Tensor* known_constant(const std::string& name) const {
+    if (auto it = constants_.find(name); it != constants_.end()) return &it->second;
+    if (auto it = pending_constant_nodes_.find(name); it != pending_constant_nodes_.end())
+      return &it->second.value;
+    return nullptr;
+  }
+
+  // The type of a value while the graph is still being built: graph inputs
+  // and constants carry theirs; node outputs are inferred on demand (the
+  // final infer_shapes recomputes them). Every input shape is static by now.
+  const TensorType& type_now(ValueId id) {
+    for (; typed_nodes_ < g_.nodes.size() && !g_.value(id).type; ++typed_nodes_) {
+      Node& n = g_.nodes[typed_nodes_];
+      std::vector<std::optional<TensorType>> in_types;
+      for (ValueId in : n.inputs)
+        in_types.push_back(in == kNoValue ? std::nullopt
+                                          : std::optional<TensorType>(g_.type_of(in)));
+      auto out_types = infer_node_types(g_, n, in_types);
+      for (size_t i = 0; i < n.outputs.size() && i < out_types.size(); ++i)
+        if (n.outputs[i] != kNoValue) g_.value(n.outputs[i]).type = out_types[i];
+    }
+    return g_.type_of(id);
+  }
+
+  TensorType type_of_name(const std::string& name, const ErrorSite& site, size_t index) {
+    if (const Tensor* t = known_constant(name)) return t->type();
+    return type_now(resolve(name, site, index));
+  }
+
+  // ONNX tensor `name` as a Loom value of shape `shape` (same element count):
+  // a reshaped constant when its value is known, else a Reshape node.
+  ValueId resolve_reshaped(const std::string& name, const Shape& shape, const ErrorSite& site,
+                           size_t index) {
+    if (const Tensor* t = known_constant(name)) {
+      if (t->shape() == shape) return resolve(name, site, index);
+      return g_.add_constant(fresh_name(name + "_legacy_reshaped"), t->reshaped(shape));
+    }
+    ValueId v = resolve(name, site, index);
+    if (type_now(v).shape == shape) return v;
+    g_.add_node(fresh_name(fmt::format("{}_legacy_reshape_{}", site.node, index)), OpKind::Reshape,
+                ReshapeAttrs{.shape = shape, .allow_zero = true}, {v},
+                {fresh_name(name + "_legacy_reshaped")});
+    return g_.nodes.back().outputs[0];
+  }
+
+  // ---- rules of opsets before 7 --------------------------------------------
+
+  void apply_legacy_inputs(const Converted& c, std::vector<ValueId>& ins, const ErrorSite& site) {
+    const bool binary = c.inputs.size() == 2 && !c.inputs[0].empty() && !c.inputs[1].empty();
+    if (c.legacy == LegacyRule::SameShape && binary) {
+      ins[1] = resolve(c.inputs[1], site, 1);
+      const Shape a = type_now(ins[0]).shape;
+      const Shape b = type_now(ins[1]).shape;
+      if (a != b)
+        throw ShapeError(fmt::format("without broadcast = 1, {} at opset {} needs inputs of one "
+                                     "shape; A is {}, B is {}",
+                                     site.op, opset_, shape_str(a), shape_str(b)),
+                         site);
+      return;
+    }
+    if (c.legacy == LegacyRule::Broadcast && binary) {
+      legacy_broadcast(c, ins, site);
+      return;
+    }
+    if (c.legacy == LegacyRule::BatchNormPerValue && c.inputs.size() == 5 && !c.inputs[0].empty()) {
+      batchnorm_per_value(c, ins, site);
+      return;
+    }
+    for (size_t i = 1; i < c.inputs.size(); ++i)
+      ins[i] = resolve(c.inputs[i], site, i);
+  }
+
+  // Legacy broadcasting: B's shape is a run of A's dimensions starting at
+  // `axis` (default: A's last dimensions), or B holds one element. The spec
+  // text says size-1 dimensions of B do not expand yet, but ONNX's own test
+  // data (pytorch-operator/test_operator_add_size1_*) expands them, so they
+  // do here. Numpy broadcasting aligns shapes at the end, so B gets trailing
+  // 1s for A's dimensions after the run.
+  void legacy_broadcast(const Converted& c, std::vector<ValueId>& ins, const ErrorSite& site) {
+    const Shape a = type_now(ins[0]).shape;
+    const Shape b = type_of_name(c.inputs[1], site, 1).shape;
+    const auto ra = static_cast<int64_t>(a.size());
+    const auto rb = static_cast<int64_t>(b.size());
+    int64_t numel_b = 1;
+    for (int64_t d : b)
+      numel_b *= d;
+    if (rb > ra)
+      throw ShapeError(fmt::format("broadcast = 1 needs B's rank at most A's; A is {}, B is {}",
+                                   shape_str(a), shape_str(b)),
+                       site);
+    if (numel_b == 1) {
+      ins[1] = resolve(c.inputs[1], site, 1);
+      return;
+    }
+    const int64_t axis = c.legacy_axis.value_or(ra - rb);
+    if (axis < 0 || axis > ra - rb)
+      throw ShapeError(fmt::format("axis {} does not place B {} inside A {}: expected 0 to {}",
+                                   axis, shape_str(b), shape_str(a), ra - rb),
+                       site);
+    for (int64_t i = 0; i < rb; ++i)
+      if (b[static_cast<size_t>(i)] != a[static_cast<size_t>(axis + i)] &&
+          b[static_cast<size_t>(i)] != 1)
+        throw ShapeError(
+            fmt::format("with broadcast = 1 and axis {}, B {} must match A {} (equal or 1) in "
+                        "dimensions {} to {}; dimension {} of B is {}, of A {}",
+                        axis, shape_str(b), shape_str(a), axis, axis + rb - 1, i,
+                        b[static_cast<size_t>(i)], a[static_cast<size_t>(axis + i)]),
+            site);
+    Shape target = b;
+    target.resize(static_cast<size_t>(ra - axis), 1);
+    ins[1] = resolve_reshaped(c.inputs[1], target, site, 1);
+  }
+
+  // spatial = 0 keeps statistics per value ([C, D1, ...]); that is the
+  // per-channel op when X has no dimensions after C or they are all 1.
+  void batchnorm_per_value(const Converted& c, std::vector<ValueId>& ins, const ErrorSite& site) {
+    const Shape x = type_now(ins[0]).shape;
+    bool trivial = true;
+    for (size_t i = 2; i < x.size(); ++i)
+      trivial &= x[i] == 1;
+    if (!trivial)
+      throw UnsupportedError(fmt::format(
+          "spatial = 0 (statistics per value) is not supported for X of shape {}; Loom supports "
+          "it only when X has no dimensions after the channel or they are all 1",
+          shape_str(x)));
+    const int64_t channels = x.size() >= 2 ? x[1] : 1;
+    for (size_t i = 1; i < 5; ++i) {
+      if (c.inputs[i].empty()) continue;
+      const Shape p = type_of_name(c.inputs[i], site, i).shape;
+      int64_t numel = 1;
+      for (int64_t d : p)
+        numel *= d;
+      // A mismatched element count is left for shape inference to report.
+      ins[i] = numel == channels ? resolve_reshaped(c.inputs[i], {channels}, site, i)
+                                 : resolve(c.inputs[i], site, i);
+    }
+  }
+
+  void check_gemm_exact_c(size_t node_index, const ErrorSite& site) {
+    const Node& n = g_.nodes[node_index];
+    if (!n.has_input(2) || !n.has_output(0)) return;
+    const ValueId out = n.outputs[0];
+    const ValueId cin = n.inputs[2];
+    const Shape y = type_now(out).shape;
+    const Shape cs = type_now(cin).shape;
+    if (y != cs)
+      throw ShapeError(fmt::format("without broadcast = 1, Gemm at opset {} needs C of shape "
+                                   "[M, N] = {}, got {}",
+                                   opset_, shape_str(y), shape_str(cs)),
+                       site);
+  }
+
   bool is_defined(const std::string& name) const {
     return ids_.count(name) || constants_.count(name) || pending_constant_nodes_.count(name) ||
            poisoned_.count(name);
@@ -488,7 +783,9 @@ class Importer {
       }
       std::vector<ValueId> ins;
       for (size_t i = 0; i < c.inputs.size(); ++i)
-        ins.push_back(resolve(c.inputs[i], site, i));
+        ins.push_back(c.legacy != LegacyRule::None && i > 0 ? kNoValue
+                                                            : resolve(c.inputs[i], site, i));
+      if (c.legacy != LegacyRule::None) apply_legacy_inputs(c, ins, site);
       while (!ins.empty() && ins.back() == kNoValue)
         ins.pop_back();
       std::vector<std::string> outs(node.output().begin(), node.output().end());
@@ -498,6 +795,7 @@ class Importer {
       const Node& added = g_.nodes.back();
       for (size_t i = 0; i < outs.size(); ++i)
         if (!outs[i].empty()) ids_[outs[i]] = added.outputs[i];
+      if (c.legacy == LegacyRule::GemmExactC) check_gemm_exact_c(g_.nodes.size() - 1, site);
     } catch (const UnsupportedError& e) {
       if (problems_.empty()) first_problem_site_ = site, first_problem_ = e.detail();
       problems_.push_back(
@@ -596,10 +894,14 @@ class Importer {
   }
 
   Converted convert(const onnx::NodeProto& node, OpKind op, const ErrorSite& site) {
+    check_attribute_opsets(node, opset_);
     AttrReader a(node, site);
     Converted c;
     c.op = op;
     c.inputs = all_inputs(node);
+    // An in-place hint of early opsets with no effect on results (where an op
+    // never had it, it stays unread and is reported).
+    if (has_attribute_range(node.op_type(), "consumed_inputs")) a.ignore("consumed_inputs");
     auto present_outputs = [&] {
       int n = 0;
       for (const auto& o : node.output())
@@ -628,6 +930,9 @@ class Importer {
         at.pads = a.get_ints("pads").value_or(std::vector<int64_t>{});
         at.auto_pad = read_auto_pad(a);
         at.ceil_mode = a.get_bool("ceil_mode", false);
+        if (op == OpKind::MaxPool && opset_ < 8 && present_outputs() > 1)
+          throw ParseError(
+              fmt::format("MaxPool has no Indices output before opset 8 (opset {})", opset_), site);
         if (op == OpKind::MaxPool) {
           at.dilations = a.get_ints("dilations").value_or(std::vector<int64_t>{});
           at.storage_order = a.get_int("storage_order").value_or(0);
@@ -647,15 +952,36 @@ class Importer {
         at.beta = a.get_float("beta").value_or(1.f);
         at.trans_a = a.get_bool("transA", false);
         at.trans_b = a.get_bool("transB", false);
+        if (opset_ < 11 && (node.input_size() < 3 || node.input(2).empty()))
+          throw ParseError(fmt::format("input C is required before opset 11 (opset {})", opset_),
+                           site);
+        // Before opset 7 C broadcasts only when asked to; otherwise it is [M, N].
+        if (opset_ < 7 && !a.get_bool("broadcast", false)) c.legacy = LegacyRule::GemmExactC;
         c.attrs = at;
         break;
       }
+      case OpKind::Add:
+      case OpKind::Sub:
+      case OpKind::Mul:
+      case OpKind::Div:
+        if (opset_ < 7) {
+          const bool broadcast = a.get_bool("broadcast", false);
+          auto axis = a.get_int("axis");
+          c.legacy = broadcast ? LegacyRule::Broadcast : LegacyRule::SameShape;
+          if (broadcast) c.legacy_axis = axis;
+        }
+        c.attrs = default_attrs(op);
+        break;
       case OpKind::BatchNormalization: {
         BatchNormAttrs at;
         at.epsilon = a.get_float("epsilon").value_or(1e-5f);
         a.ignore("momentum");  // only used when training
-        if (auto spatial = a.get_int("spatial"); spatial && *spatial != 1)
-          throw UnsupportedError("spatial = 0 (per-activation statistics) is not supported");
+        // Before opset 7 the mode is an attribute, and its default is training.
+        if (opset_ < 7 && !a.get_bool("is_test", false))
+          throw UnsupportedError(
+              "is_test = 0 (training mode: statistics of the batch) is not supported; Loom "
+              "runs inference only");
+        if (!a.get_bool("spatial", true)) c.legacy = LegacyRule::BatchNormPerValue;
         if (a.get_bool("training_mode", false))
           throw UnsupportedError("training_mode = 1 is not supported (inference only)");
         if (present_outputs() > 1)
@@ -699,13 +1025,21 @@ class Importer {
         break;
       case OpKind::Concat: {
         auto axis = a.get_int("axis");
+        // Concat-1 (opsets 1 to 3) has a default axis of 1; later versions require it.
+        if (!axis && opset_ < 4) axis = 1;
         if (!axis) throw ParseError("attribute 'axis' is required", site);
         c.attrs = AxisAttrs{*axis};
         break;
       }
       case OpKind::Reshape: {
         ReshapeAttrs at;
-        at.shape = to_ints(*constant_input(node, 1, site, "shape", true), site, "shape");
+        if (opset_ < 5) {
+          auto shape = a.get_ints("shape");
+          if (!shape) throw ParseError("attribute 'shape' is required before opset 5", site);
+          at.shape = *shape;
+        } else {
+          at.shape = to_ints(*constant_input(node, 1, site, "shape", true), site, "shape");
+        }
         at.allow_zero = a.get_bool("allowzero", false);
         c.inputs.resize(1);
         c.attrs = at;
@@ -753,8 +1087,19 @@ class Importer {
       }
       case OpKind::Dropout: {
         DropoutAttrs at;
+        if (opset_ < 10 && present_outputs() > 1)
+          throw UnsupportedError(
+              "the mask output before opset 10 has the input's element type; Loom's mask is "
+              "boolean");
         if (opset_ < 12) {
           at.ratio = a.get_float("ratio").value_or(0.5f);
+          // Before opset 7 the mode is an attribute, and its default is
+          // training, where a nonzero ratio zeroes random elements.
+          if (opset_ < 7 && !a.get_bool("is_test", false) && at.ratio != 0.f)
+            throw UnsupportedError(fmt::format(
+                "is_test = 0 (training mode: random dropout with ratio {}) is not supported; "
+                "Loom runs inference only",
+                at.ratio));
         } else {
           a.ignore("seed");
           // The ratio does not change inference results, so a non-constant
@@ -844,6 +1189,9 @@ class Importer {
     at.activation_alpha = a.get_floats("activation_alpha").value_or(std::vector<float>{});
     at.activation_beta = a.get_floats("activation_beta").value_or(std::vector<float>{});
     if (auto clip = a.get_float("clip")) at.clip = *clip;
+    // output_sequence (opsets 1 to 6) only said whether Y may be omitted; which
+    // outputs a node lists decides what Loom computes.
+    if (opset_ < 7) a.get_bool("output_sequence", false);
     at.layout = a.get_int("layout").value_or(0);
     if (at.layout != 0 && at.layout != 1)
       throw ParseError(fmt::format("layout is {}, expected 0 or 1", at.layout), site);
@@ -879,6 +1227,8 @@ class Importer {
   std::unordered_set<std::string> defined_;   // every name defined so far
   std::unordered_set<std::string> poisoned_;  // outputs of unsupported nodes
   std::vector<std::string> node_names_;
+  std::unordered_set<std::string> onnx_names_;  // every name the model uses
+  size_t typed_nodes_ = 0;                      // g_.nodes[0, typed_nodes_) have types
   std::vector<std::string> problems_;
   ErrorSite first_problem_site_;
   std::string first_problem_;
