@@ -2,6 +2,7 @@
 // shape inference.
 #include <fmt/format.h>
 
+#include "compiler/frontend/onnx/tensor_io.h"
 #include "compiler/load_model.h"
 #include "ir/text_format.h"
 #include "tools/loomc/cli.h"
@@ -15,6 +16,15 @@ static int run_ir(Args& args) {
     if (eq == std::string::npos)
       throw loom::UsageError(fmt::format("--shape '{}': expected NAME=1x3x224x224", spec));
     load.input_shapes[spec.substr(0, eq)] = loom::parse_shape_spec(spec.substr(eq + 1), "--shape");
+  }
+  for (const std::string& spec : args.take_all("--value")) {
+    auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+      throw loom::UsageError(fmt::format("--value '{}': expected NAME=FILE.pb", spec));
+    std::string name = spec.substr(0, eq);
+    if (load.known_input_values.count(name))
+      throw loom::UsageError(fmt::format("--value: '{}' is given more than once", name));
+    load.known_input_values[name] = loom::read_tensor_pb(spec.substr(eq + 1)).tensor;
   }
   auto out = args.take("-o");
   bool no_summaries = args.flag("--no-weight-summaries");
@@ -32,11 +42,16 @@ static int run_ir(Args& args) {
 
 Command ir_command() {
   return {"ir", "print the IR of a model (.onnx or .loom)",
-          "usage: loomc ir MODEL [--shape NAME=DIMS]... [-o OUT.loom] [--no-weight-summaries]\n\n"
+          "usage: loomc ir MODEL [--shape NAME=DIMS]... [--value NAME=FILE.pb]... [-o OUT.loom]\n"
+          "                [--no-weight-summaries]\n\n"
           "Loads MODEL (ONNX or Loom text IR), verifies it, infers shapes and prints\n"
           "the graph in Loom's text format. With -o, writes the text to OUT.loom and\n"
           "the weights to OUT.loom.weights so `loomc ir OUT.loom` reads it back.\n"
-          "--shape pins a symbolic input dimension, e.g. --shape input=1x3x224x224.\n",
+          "--shape pins a symbolic input dimension, e.g. --shape input=1x3x224x224.\n"
+          "--value pins the value of an ONNX graph input from a TensorProto file, e.g.\n"
+          "--value shape=test_data_set_0/input_1.pb, so that inputs Loom needs as\n"
+          "constants (Reshape's shape, Slice's starts, ...) are known; a pinned input\n"
+          "stops being an input of the printed graph. Repeat it for several inputs.\n",
           run_ir};
 }
 
