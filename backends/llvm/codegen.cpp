@@ -350,7 +350,8 @@ class StepEmitter {
   void step_body(Value* s) {
     auto& b = e_.b();
     const int64_t B = d_.batch, S = d_.seq, H = d_.hidden, HP = d_.hp, D = d_.num_dirs;
-    Value* parity = b.CreateAnd(s, e_.c64(1));
+    Value* parity = nullptr;
+    parity = b.CreateAnd(s, e_.c64(1));
     hprev_ = e_.gep(hbuf_, b.CreateMul(parity, e_.c64(B * HP)));
     hnext_ = e_.gep(hbuf_, b.CreateMul(b.CreateXor(parity, e_.c64(1)), e_.c64(B * HP)));
     batch_.assign(static_cast<size_t>(B), {});
@@ -390,9 +391,25 @@ class StepEmitter {
       const int64_t ng = static_cast<int64_t>(pass.gates.size());
       Value* wpass = e_.gep(weights_, weight_offset);
       weight_offset += d_.hp * H * ng;
+      // The vector this pass multiplies was just written, half of it by the
+      // other core: request all its lines at once instead of missing on them
+      // one at a time as the k loop reaches them.
+      Value* src = pass.reads_rh ? rh_ : hprev_;
+      for (int64_t bi = 0; bi < B; ++bi)
+        for (int64_t k = 0; k < H; k += 16) {
+          Value* ptr = b.CreateBitCast(e_.gep(src, bi * HP + k), b.getInt8PtrTy());
+          b.CreateIntrinsic(llvm::Intrinsic::prefetch, {b.getInt8PtrTy()},
+                            {ptr, b.getInt32(0), b.getInt32(3), b.getInt32(1)});
+        }
+      // Odd steps walk the blocks backwards: a thread's weight slice is about
+      // the size of its L2, and a cyclic sweep over a working set that barely
+      // exceeds the cache misses on every line under LRU, while a back-and-forth
+      // sweep starts each step on the lines the previous one touched last.
       e_.loop(
           blk_begin_, blk_end_, 1, {},
-          [&](Value* blk, const Emitter::Carried&) {
+          [&](Value* i, const Emitter::Carried&) {
+            Value* back = b.CreateSub(b.CreateAdd(blk_begin_, blk_end_), b.CreateAdd(i, e_.c64(1)));
+            Value* blk = b.CreateSelect(b.CreateICmpEQ(parity, e_.c64(1)), back, i);
             block_body(pass, p, wpass, blk);
             return Emitter::Carried{};
           },
@@ -590,10 +607,14 @@ class StepEmitter {
 
 // ---- input-projection GEMM ---------------------------------------------------------
 
+// Blocked over k so a [kc][2L] block of the weight panel (16 KiB) stays in L1
+// while every row block of x streams past it; the first k block starts from
+// the bias, later ones accumulate into the output.
 void emit_gemm(Emitter& e, const GemmDesc& d, const TargetChoice& t) {
   auto& b = e.b();
   const int64_t L = e.lanes(), NR = 2 * L, K = d.k, M = d.m;
   const int64_t MR = t.isa == Isa::Avx512 ? 8 : 4;
+  const int64_t KC = std::max<int64_t>(16, 4096 / NR);
   llvm::Type* fp = e.fptr();
   auto* fty = llvm::FunctionType::get(b.getVoidTy(), {fp, fp, fp, fp, e.i64(), e.i64()}, false);
   llvm::Function* fn = e.make_function(d.fn_name, fty);
@@ -609,12 +630,14 @@ void emit_gemm(Emitter& e, const GemmDesc& d, const TargetChoice& t) {
         Value* wp = e.gep(w, b.CreateMul(panel, e.c64(K * NR)));
         Value* cp = e.gep(c, b.CreateMul(panel, e.c64(NR)));
         Value* bp = e.gep(bias, b.CreateMul(panel, e.c64(NR)));
-        std::vector<Value*> bv = {e.loadv(bp, va), e.loadv(e.gep(bp, L), va)};
-        // rows [m0, m0 + rows) of this panel
-        auto micro = [&](Value* m0, int64_t rows) {
+        // Rows [m0, m0 + rows), k in [k0, k0 + klen).
+        auto micro = [&](Value* m0, int64_t rows, Value* k0, int64_t klen, bool first) {
           Emitter::Carried acc;
-          for (int64_t r = 0; r < rows; ++r)
-            acc.insert(acc.end(), bv.begin(), bv.end());
+          for (int64_t r = 0; r < rows; ++r) {
+            Value* crow = e.gep(cp, b.CreateMul(b.CreateAdd(m0, e.c64(r)), e.c64(d.ldc)));
+            acc.push_back(e.loadv(first ? bp : crow, va));
+            acc.push_back(e.loadv(e.gep(first ? bp : crow, L), va));
+          }
           auto step_k = [&](Value* k, Emitter::Carried cur) {
             Value* wk = e.gep(wp, b.CreateMul(k, e.c64(NR)));
             Value* w0 = e.loadv(wk, va);
@@ -629,10 +652,10 @@ void emit_gemm(Emitter& e, const GemmDesc& d, const TargetChoice& t) {
             return cur;
           };
           constexpr int64_t kUnroll = 4;
-          const int64_t kmain = K / kUnroll * kUnroll;
+          const int64_t kmain = klen / kUnroll * kUnroll;
           if (kmain > 0)
             acc = e.loop(
-                e.c64(0), e.c64(kmain), kUnroll, acc,
+                k0, b.CreateAdd(k0, e.c64(kmain)), kUnroll, acc,
                 [&](Value* k, const Emitter::Carried& cur) {
                   Emitter::Carried x = cur;
                   for (int64_t u = 0; u < kUnroll; ++u)
@@ -640,24 +663,39 @@ void emit_gemm(Emitter& e, const GemmDesc& d, const TargetChoice& t) {
                   return x;
                 },
                 "gk");
-          for (int64_t k = kmain; k < K; ++k)
-            acc = step_k(e.c64(k), acc);
+          for (int64_t k = kmain; k < klen; ++k)
+            acc = step_k(b.CreateAdd(k0, e.c64(k)), acc);
           for (int64_t r = 0; r < rows; ++r) {
             Value* crow = e.gep(cp, b.CreateMul(b.CreateAdd(m0, e.c64(r)), e.c64(d.ldc)));
             e.storev(acc[static_cast<size_t>(2 * r)], crow, va);
             e.storev(acc[static_cast<size_t>(2 * r + 1)], e.gep(crow, L), va);
           }
         };
-        const int64_t mmain = M / MR * MR;
-        if (mmain > 0)
-          e.loop(
-              e.c64(0), e.c64(mmain), MR, {},
-              [&](Value* m0, const Emitter::Carried&) {
-                micro(m0, MR);
-                return Emitter::Carried{};
-              },
-              "gm");
-        if (M > mmain) micro(e.c64(mmain), M - mmain);
+        auto k_block = [&](Value* k0, int64_t klen, bool first) {
+          const int64_t mmain = M / MR * MR;
+          if (mmain > 0)
+            e.loop(
+                e.c64(0), e.c64(mmain), MR, {},
+                [&](Value* m0, const Emitter::Carried&) {
+                  micro(m0, MR, k0, klen, first);
+                  return Emitter::Carried{};
+                },
+                "gm");
+          if (M > mmain) micro(e.c64(mmain), M - mmain, k0, klen, first);
+        };
+        const int64_t nfull = K / KC, ktail = K % KC;
+        if (nfull > 0) {
+          k_block(e.c64(0), KC, true);
+          if (nfull > 1)
+            e.loop(
+                e.c64(KC), e.c64(nfull * KC), KC, {},
+                [&](Value* k0, const Emitter::Carried&) {
+                  k_block(k0, KC, false);
+                  return Emitter::Carried{};
+                },
+                "gkb");
+        }
+        if (ktail > 0) k_block(e.c64(nfull * KC), ktail, nfull == 0);
         return Emitter::Carried{};
       },
       "panel");
