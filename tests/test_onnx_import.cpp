@@ -766,12 +766,12 @@ TEST_CASE("ONNX import: all unsupported nodes are reported at once", "[onnx]") {
 }
 
 TEST_CASE("ONNX import: model-level opset and domain checks", "[onnx]") {
-  ModelMaker old(6);
+  ModelMaker old(0);
   old.input("x", TP::FLOAT, {2});
   old.node("Relu", {"x"}, {"y"});
   old.output("y");
   CHECK_THROWS_WITH(import_onnx(old.model(), {}),
-                    Catch::Contains("opset 6") && Catch::Contains("7 to 17"));
+                    Catch::Contains("opset 0") && Catch::Contains("1 to 17"));
   ModelMaker newer(18);
   newer.input("x", TP::FLOAT, {2});
   newer.node("Relu", {"x"}, {"y"});
@@ -798,4 +798,500 @@ TEST_CASE("ONNX import: load_model reads .onnx with pinned values", "[onnx]") {
       read_tensor_pb(case_file("test_reshape_negative_dim", "test_data_set_0/input_1.pb")).tensor;
   Graph g = load_model(case_file("test_reshape_negative_dim", "model.onnx"), opt);
   CHECK(g.type_of(g.outputs[0]) == TensorType{DType::f32, {2, 6, 2}});
+}
+
+// ---- opsets 1 to 6 ----------------------------------------------------------
+
+namespace {
+
+// A one-node model of `op` at `opset` with float inputs of the given shapes.
+ModelMaker binary_model(const std::string& op, int64_t opset, const std::vector<test::Dim>& a,
+                        const std::vector<test::Dim>& b) {
+  ModelMaker m(opset, 3);
+  m.input("a", TP::FLOAT, a);
+  m.input("b", TP::FLOAT, b);
+  m.node(op, {"a", "b"}, {"y"}, "op0");
+  m.output("y");
+  return m;
+}
+
+int count_ops(const Graph& g, OpKind op) {
+  int n = 0;
+  for (const Node& node : g.nodes)
+    n += node.op == op;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("ONNX import (opset < 7): Add/Sub/Mul/Div legacy broadcast with axis", "[onnx]") {
+  Tensor a = Tensor::from_vector<float>({2, 3, 2}, iota_f(12));  // a[i][j][k] = 6i + 2j + k
+  SECTION("constant B, axis 1: B is reshaped to [3, 1] at import") {
+    ModelMaker m(6, 3);
+    m.input("a", TP::FLOAT, {2, 3, 2});
+    m.initializer_f32("b", {3}, {100.f, 200.f, 300.f});
+    auto& n = m.node("Add", {"a", "b"}, {"y"}, "add0");
+    attr_int(n, "broadcast", 1);
+    attr_int(n, "axis", 1);
+    m.output("y");
+    Graph g = import_onnx(m.model(), {});
+    const Node& add = only_node(g, OpKind::Add);
+    CHECK(g.type_of(add.inputs[1]).shape == Shape{3, 1});
+    CHECK(count_ops(g, OpKind::Reshape) == 0);
+    Tensor y = run1(g, {a});
+    REQUIRE(y.shape() == Shape{2, 3, 2});
+    // y[i][j][k] = a[i][j][k] + b[j]: B runs along A's dimension 1.
+    std::vector<float> want;
+    for (int i = 0; i < 2; ++i)
+      for (int j = 0; j < 3; ++j)
+        for (int k = 0; k < 2; ++k)
+          want.push_back(static_cast<float>(6 * i + 2 * j + k + 100 * (j + 1)));
+    CHECK(y.to_vector<float>() == want);
+  }
+  SECTION("B from a graph input, axis 0: a Reshape node is inserted") {
+    ModelMaker m = binary_model("Sub", 6, {2, 3, 2}, {2, 3});
+    auto& n = *m.graph().mutable_node(0);
+    attr_int(n, "broadcast", 1);
+    attr_int(n, "axis", 0);
+    Graph g = import_onnx(m.model(), {});
+    const Node& r = only_node(g, OpKind::Reshape);
+    CHECK(r.attr<ReshapeAttrs>().shape == std::vector<int64_t>{2, 3, 1});
+    Tensor b = Tensor::from_vector<float>({2, 3}, {10, 20, 30, 40, 50, 60});
+    Tensor y = Interpreter(g).run({a, b})[0];
+    // y[i][j][k] = a[i][j][k] - b[i][j].
+    std::vector<float> want;
+    for (int i = 0; i < 2; ++i)
+      for (int j = 0; j < 3; ++j)
+        for (int k = 0; k < 2; ++k)
+          want.push_back(static_cast<float>(6 * i + 2 * j + k - 10 * (3 * i + j + 1)));
+    CHECK(y.to_vector<float>() == want);
+  }
+  SECTION("no axis: suffix matching, which numpy broadcasting already does") {
+    ModelMaker m = binary_model("Mul", 6, {2, 3, 2}, {3, 2});
+    attr_int(*m.graph().mutable_node(0), "broadcast", 1);
+    Graph g = import_onnx(m.model(), {});
+    CHECK(g.nodes.size() == 1);
+    Tensor b = Tensor::from_vector<float>({3, 2}, {1, -1, 2, -2, 3, -3});
+    Tensor y = Interpreter(g).run({a, b})[0];
+    CHECK(y.to_vector<float>() ==
+          std::vector<float>{0, -1, 4, -6, 12, -15, 6, -7, 16, -18, 30, -33});
+  }
+  SECTION("size-1 dimensions of B expand (as ONNX's test data expects)") {
+    ModelMaker m = binary_model("Div", 6, {2, 3}, {2, 1});
+    attr_int(*m.graph().mutable_node(0), "broadcast", 1);
+    attr_int(*m.graph().mutable_node(0), "axis", 0);
+    Graph g = import_onnx(m.model(), {});
+    Tensor y = Interpreter(g).run({Tensor::from_vector<float>({2, 3}, {2, 4, 6, 9, 12, 15}),
+                                   Tensor::from_vector<float>({2, 1}, {2, 3})})[0];
+    CHECK(y.to_vector<float>() == std::vector<float>{1, 2, 3, 3, 4, 5});
+  }
+  SECTION("one-element B with any axis") {
+    ModelMaker m(6, 3);
+    m.input("a", TP::FLOAT, {2, 2});
+    m.initializer_f32("b", {1, 1}, {0.5f});
+    auto& n = m.node("Mul", {"a", "b"}, {"y"});
+    attr_int(n, "broadcast", 1);
+    m.output("y");
+    Graph g = import_onnx(m.model(), {});
+    CHECK(run1(g, {Tensor::from_vector<float>({2, 2}, {2, 4, 6, 8})}).to_vector<float>() ==
+          std::vector<float>{1, 2, 3, 4});
+  }
+  SECTION("opset 1 consumed_inputs is ignored") {
+    ModelMaker m = binary_model("Add", 1, {2}, {2});
+    attr_ints(*m.graph().mutable_node(0), "consumed_inputs", {0, 0});
+    Graph g = import_onnx(m.model(), {});
+    CHECK(Interpreter(g)
+              .run({Tensor::from_vector<float>({2}, {1, 2}),
+                    Tensor::from_vector<float>({2}, {3, 5})})[0]
+              .to_vector<float>() == std::vector<float>{4, 7});
+  }
+  SECTION("shape errors name the node") {
+    ModelMaker same = binary_model("Add", 6, {2, 3}, {3});  // no broadcast: shapes must match
+    CHECK_THROWS_AS(import_onnx(same.model(), {}), ShapeError);
+    CHECK_THROWS_WITH(import_onnx(same.model(), {}),
+                      Catch::Contains("op0") && Catch::Contains("broadcast"));
+    ModelMaker mismatch = binary_model("Add", 6, {2, 3, 4}, {3});
+    attr_int(*mismatch.graph().mutable_node(0), "broadcast", 1);
+    attr_int(*mismatch.graph().mutable_node(0), "axis", 2);  // A's dim 2 is 4, not 3
+    CHECK_THROWS_AS(import_onnx(mismatch.model(), {}), ShapeError);
+    ModelMaker outside = binary_model("Add", 6, {2, 3}, {3});
+    attr_int(*outside.graph().mutable_node(0), "broadcast", 1);
+    attr_int(*outside.graph().mutable_node(0), "axis", 2);
+    CHECK_THROWS_WITH(import_onnx(outside.model(), {}), Catch::Contains("axis 2"));
+  }
+  SECTION("broadcast and consumed_inputs belong to old opsets only") {
+    ModelMaker m = binary_model("Add", 7, {2}, {2});
+    attr_int(*m.graph().mutable_node(0), "broadcast", 1);
+    CHECK_THROWS_WITH(import_onnx(m.model(), {}),
+                      Catch::Contains("'broadcast'") && Catch::Contains("opsets 1 to 6"));
+    ModelMaker r(6);
+    r.input("x", TP::FLOAT, {2});
+    attr_ints(r.node("Relu", {"x"}, {"y"}), "consumed_inputs", {0});
+    r.output("y");
+    CHECK_THROWS_AS(import_onnx(r.model(), {}), UnsupportedError);
+  }
+}
+
+TEST_CASE("ONNX import (opset < 6): activations with consumed_inputs", "[onnx]") {
+  ModelMaker m(5, 3);
+  m.input("x", TP::FLOAT, {4});
+  const std::vector<std::pair<std::string, std::string>> chain = {
+      {"Relu", "r"}, {"Sigmoid", "s"}, {"Tanh", "t"}, {"LeakyRelu", "l"}, {"Elu", "e"}};
+  for (const auto& [op, out] : chain) {
+    auto& n = m.node(op, {"x"}, {out});
+    attr_ints(n, "consumed_inputs", {0});
+    if (op == "LeakyRelu") attr_float(n, "alpha", 0.5f);
+    m.output(out);
+  }
+  Graph g = import_onnx(m.model(), {});
+  std::vector<float> xs = {-2.f, -0.5f, 0.f, 1.5f};
+  auto out = Interpreter(g).run({Tensor::from_vector<float>({4}, xs)});
+  REQUIRE(out.size() == 5);
+  for (size_t i = 0; i < xs.size(); ++i) {
+    float x = xs[i];
+    CHECK(out[0].data<float>()[i] == std::max(x, 0.f));
+    CHECK(out[1].data<float>()[i] == Approx(1.f / (1.f + std::exp(-x))));
+    CHECK(out[2].data<float>()[i] == Approx(std::tanh(x)));
+    CHECK(out[3].data<float>()[i] == Approx(x < 0 ? 0.5f * x : x));
+    CHECK(out[4].data<float>()[i] == Approx(x < 0 ? std::exp(x) - 1.f : x));
+  }
+}
+
+TEST_CASE("ONNX import (opset < 9): BatchNormalization is_test, spatial, outputs", "[onnx]") {
+  auto bn_model = [](int64_t opset, std::vector<test::Dim> x_dims, std::vector<int64_t> p_dims) {
+    ModelMaker m(opset, 3);
+    m.input("x", TP::FLOAT, x_dims);
+    m.initializer_f32("scale", p_dims, {2.f, 3.f});
+    m.initializer_f32("bias", p_dims, {1.f, -1.f});
+    m.initializer_f32("mean", p_dims, {1.f, 2.f});
+    m.initializer_f32("var", p_dims, {4.f, 9.f});
+    auto& n = m.node("BatchNormalization", {"x", "scale", "bias", "mean", "var"}, {"y"}, "bn0");
+    attr_float(n, "epsilon", 0.f);
+    m.output("y");
+    return m;
+  };
+  // y = (x - mean) / sqrt(var) * scale + bias per channel: c0 (x-1)/2*2+1, c1 (x-2)/3*3-1.
+  SECTION("opset 6 is_test = 1, momentum ignored") {
+    ModelMaker m = bn_model(6, {1, 2, 2}, {2});
+    attr_int(*m.graph().mutable_node(0), "is_test", 1);
+    attr_float(*m.graph().mutable_node(0), "momentum", 0.9f);
+    Graph g = import_onnx(m.model(), {});
+    CHECK(run1(g, {Tensor::from_vector<float>({1, 2, 2}, {3, 5, 5, 8})}).to_vector<float>() ==
+          std::vector<float>{3, 5, 2, 5});
+  }
+  SECTION("opset 5 consumed_inputs; is_test defaults to training, unsupported") {
+    ModelMaker m = bn_model(5, {1, 2}, {2});
+    attr_ints(*m.graph().mutable_node(0), "consumed_inputs", {0, 0, 0, 1, 1});
+    CHECK_THROWS_WITH(import_onnx(m.model(), {}),
+                      Catch::Contains("bn0") && Catch::Contains("is_test = 0"));
+    attr_int(*m.graph().mutable_node(0), "is_test", 1);
+    CHECK(run1(import_onnx(m.model(), {}), {Tensor::from_vector<float>({1, 2}, {5, 11})})
+              .to_vector<float>() == std::vector<float>{5, 8});
+  }
+  SECTION("opset 7 spatial = 0 on [N, C] input equals spatial = 1") {
+    ModelMaker m = bn_model(7, {2, 2}, {2});
+    attr_int(*m.graph().mutable_node(0), "spatial", 0);
+    Graph g = import_onnx(m.model(), {});
+    CHECK(run1(g, {Tensor::from_vector<float>({2, 2}, {1, 2, 3, 5})}).to_vector<float>() ==
+          std::vector<float>{1, -1, 3, 2});
+  }
+  SECTION("spatial = 0 with 1x1 spatial dimensions: [C, 1, 1] statistics become [C]") {
+    ModelMaker m = bn_model(8, {1, 2, 1, 1}, {2, 1, 1});
+    attr_int(*m.graph().mutable_node(0), "spatial", 0);
+    Graph g = import_onnx(m.model(), {});
+    const Node& bn = only_node(g, OpKind::BatchNormalization);
+    for (size_t i = 1; i < 5; ++i)
+      CHECK(g.type_of(bn.inputs[i]).shape == Shape{2});
+    CHECK(run1(g, {Tensor::from_vector<float>({1, 2, 1, 1}, {5, 8})}).to_vector<float>() ==
+          std::vector<float>{5, 5});
+  }
+  SECTION("spatial = 0 with real spatial dimensions is unsupported") {
+    ModelMaker m = bn_model(8, {1, 2, 2}, {2});
+    attr_int(*m.graph().mutable_node(0), "spatial", 0);
+    CHECK_THROWS_WITH(import_onnx(m.model(), {}),
+                      Catch::Contains("bn0") && Catch::Contains("spatial = 0"));
+  }
+  SECTION("training outputs are unsupported; spatial is gone from opset 9") {
+    ModelMaker m = bn_model(6, {1, 2}, {2});
+    attr_int(*m.graph().mutable_node(0), "is_test", 1);
+    m.graph().mutable_node(0)->add_output("running_mean");
+    CHECK_THROWS_AS(import_onnx(m.model(), {}), UnsupportedError);
+    ModelMaker s = bn_model(9, {1, 2}, {2});
+    attr_int(*s.graph().mutable_node(0), "spatial", 1);
+    CHECK_THROWS_WITH(import_onnx(s.model(), {}),
+                      Catch::Contains("'spatial'") && Catch::Contains("opsets 1 to 8"));
+  }
+}
+
+TEST_CASE("ONNX import (opset < 12): Dropout is_test and ratio", "[onnx]") {
+  auto drop = [](int64_t opset) {
+    ModelMaker m(opset, 3);
+    m.input("x", TP::FLOAT, {3});
+    m.node("Dropout", {"x"}, {"y"}, "drop0");
+    m.output("y");
+    return m;
+  };
+  Tensor x = Tensor::from_vector<float>({3}, {1.f, -2.f, 3.f});
+  ModelMaker test_mode = drop(6);
+  attr_int(*test_mode.graph().mutable_node(0), "is_test", 1);
+  attr_float(*test_mode.graph().mutable_node(0), "ratio", 0.7f);
+  Graph g = import_onnx(test_mode.model(), {});
+  CHECK(only_node(g, OpKind::Dropout).attr<DropoutAttrs>().ratio == 0.7f);
+  CHECK(run1(g, {x}).to_vector<float>() == x.to_vector<float>());
+
+  ModelMaker training = drop(1);  // is_test defaults to 0: random dropout
+  attr_ints(*training.graph().mutable_node(0), "consumed_inputs", {0});
+  CHECK_THROWS_WITH(import_onnx(training.model(), {}),
+                    Catch::Contains("drop0") && Catch::Contains("is_test = 0"));
+  // Training with ratio 0 drops nothing: the output is the input.
+  attr_float(*training.graph().mutable_node(0), "ratio", 0.f);
+  CHECK(run1(import_onnx(training.model(), {}), {x}).to_vector<float>() == x.to_vector<float>());
+
+  ModelMaker seven = drop(7);  // no is_test any more: inference
+  CHECK(run1(import_onnx(seven.model(), {}), {x}).to_vector<float>() == x.to_vector<float>());
+  attr_int(*seven.graph().mutable_node(0), "is_test", 1);
+  CHECK_THROWS_AS(import_onnx(seven.model(), {}), UnsupportedError);
+
+  // Before opset 10 the mask has the input's type, not Loom's boolean.
+  ModelMaker mask = drop(9);
+  mask.graph().mutable_node(0)->add_output("mask");
+  mask.output("mask");
+  CHECK_THROWS_WITH(import_onnx(mask.model(), {}), Catch::Contains("mask"));
+}
+
+TEST_CASE("ONNX import (opset < 7): Gemm broadcast and required C", "[onnx]") {
+  auto gemm = [](int64_t opset, std::vector<int64_t> c_dims, std::vector<float> c) {
+    ModelMaker m(opset, 3);
+    m.input("a", TP::FLOAT, {2, 2});
+    m.initializer_f32("b", {2, 3}, {1, 2, 3, 4, 5, 6});
+    m.initializer_f32("c", c_dims, c);
+    m.node("Gemm", {"a", "b", "c"}, {"y"}, "gemm0");
+    m.output("y");
+    return m;
+  };
+  Tensor a = Tensor::from_vector<float>({2, 2}, {1, 0, 1, 1});
+  // A * B = [[1, 2, 3], [5, 7, 9]].
+  ModelMaker bcast = gemm(6, {3}, {10, 20, 30});
+  attr_int(*bcast.graph().mutable_node(0), "broadcast", 1);
+  CHECK(run1(import_onnx(bcast.model(), {}), {a}).to_vector<float>() ==
+        std::vector<float>{11, 22, 33, 15, 27, 39});
+
+  ModelMaker no_bcast = gemm(1, {3}, {10, 20, 30});  // C must then be [M, N]
+  CHECK_THROWS_AS(import_onnx(no_bcast.model(), {}), ShapeError);
+  CHECK_THROWS_WITH(import_onnx(no_bcast.model(), {}), Catch::Contains("gemm0"));
+
+  ModelMaker full = gemm(6, {2, 3}, {1, 1, 1, 2, 2, 2});
+  attr_float(*full.graph().mutable_node(0), "beta", 2.f);
+  CHECK(run1(import_onnx(full.model(), {}), {a}).to_vector<float>() ==
+        std::vector<float>{3, 4, 5, 9, 11, 13});
+
+  for (int64_t opset : {6, 9}) {
+    ModelMaker no_c(opset, 3);
+    no_c.input("a", TP::FLOAT, {2, 2});
+    no_c.input("b", TP::FLOAT, {2, 3});
+    no_c.node("Gemm", {"a", "b"}, {"y"});
+    no_c.output("y");
+    CHECK_THROWS_AS(import_onnx(no_c.model(), {}), ParseError);
+  }
+}
+
+TEST_CASE("ONNX import (opset < 5): Concat default axis, Reshape shape attribute", "[onnx]") {
+  ModelMaker cat(3, 3);
+  cat.input("a", TP::FLOAT, {2, 1});
+  cat.input("b", TP::FLOAT, {2, 2});
+  cat.node("Concat", {"a", "b"}, {"y"});
+  cat.output("y");
+  Graph g = import_onnx(cat.model(), {});
+  CHECK(only_node(g, OpKind::Concat).attr<AxisAttrs>().axis == 1);
+  CHECK(Interpreter(g)
+            .run({Tensor::from_vector<float>({2, 1}, {1, 2}),
+                  Tensor::from_vector<float>({2, 2}, {3, 4, 5, 6})})[0]
+            .to_vector<float>() == std::vector<float>{1, 3, 4, 2, 5, 6});
+  cat.model().mutable_opset_import(0)->set_version(4);  // Concat-4 requires axis
+  CHECK_THROWS_AS(import_onnx(cat.model(), {}), ParseError);
+
+  ModelMaker r(4, 3);
+  r.input("x", TP::FLOAT, {2, 3});
+  auto& n = r.node("Reshape", {"x"}, {"y"});
+  attr_ints(n, "shape", {3, -1});
+  attr_ints(n, "consumed_inputs", {1});
+  r.output("y");
+  Graph rg = import_onnx(r.model(), {});
+  CHECK(only_node(rg, OpKind::Reshape).attr<ReshapeAttrs>().shape == std::vector<int64_t>{3, -1});
+  Tensor ry = run1(rg, {Tensor::from_vector<float>({2, 3}, iota_f(6))});
+  CHECK(ry.shape() == Shape{3, 2});
+  CHECK(ry.to_vector<float>() == iota_f(6));
+  // 0 copies the input's dimension (opset 1 already): [0, -1, 2] on [2, 6] is [2, 3, 2].
+  ModelMaker r0(1, 3);
+  r0.input("x", TP::FLOAT, {2, 6});
+  attr_ints(r0.node("Reshape", {"x"}, {"y"}), "shape", {0, -1, 2});
+  r0.output("y");
+  Graph g0 = import_onnx(r0.model(), {});
+  CHECK(g0.type_of(g0.outputs[0]).shape == Shape{2, 3, 2});
+  ModelMaker missing(4, 3);
+  missing.input("x", TP::FLOAT, {2, 3});
+  missing.node("Reshape", {"x"}, {"y"});
+  missing.output("y");
+  CHECK_THROWS_AS(import_onnx(missing.model(), {}), ParseError);
+  ModelMaker late(5, 3);  // from opset 5 the shape is an input
+  late.input("x", TP::FLOAT, {2, 3});
+  attr_ints(late.node("Reshape", {"x"}, {"y"}), "shape", {3, 2});
+  late.output("y");
+  CHECK_THROWS_AS(import_onnx(late.model(), {}), UnsupportedError);
+}
+
+TEST_CASE("ONNX import (opset 1): Clip, Constant, Softmax, Slice, shape ops", "[onnx]") {
+  ModelMaker m(1, 3);
+  m.input("x", TP::FLOAT, {2, 3});
+  auto& clip = m.node("Clip", {"x"}, {"c"});
+  attr_float(clip, "min", 0.f);
+  attr_float(clip, "max", 4.f);
+  attr_ints(clip, "consumed_inputs", {0});
+  auto& k = m.node("Constant", {}, {"k"});
+  auto& kv = test::attr(k, "value");
+  kv.set_type(onnx::AttributeProto::TENSOR);
+  kv.mutable_t()->set_data_type(TP::FLOAT);
+  kv.mutable_t()->add_dims(3);
+  for (float v : {1.f, 2.f, 3.f})
+    kv.mutable_t()->add_float_data(v);
+  attr_int(m.node("Mul", {"c", "k"}, {"ck"}), "broadcast", 1);
+  m.node("Softmax", {"ck"}, {"sm"});  // axis 1: rows of the [2, 3] input
+  auto& sl = m.node("Slice", {"sm"}, {"s"});
+  attr_ints(sl, "starts", {1});
+  attr_ints(sl, "ends", {2});
+  attr_ints(sl, "axes", {0});
+  attr_ints(m.node("Squeeze", {"s"}, {"sq"}), "axes", {0});
+  attr_ints(m.node("Unsqueeze", {"sq"}, {"u"}), "axes", {1});
+  m.node("Transpose", {"u"}, {"t"});
+  m.node("Identity", {"t"}, {"y"});
+  m.output("y");
+  Graph g = import_onnx(m.model(), {});
+  CHECK(only_node(g, OpKind::Softmax).attr<SoftmaxAttrs>() == SoftmaxAttrs{1, true});
+  Tensor y = run1(g, {Tensor::from_vector<float>({2, 3}, {9, 9, 9, -1, 1, 2})});
+  REQUIRE(y.shape() == Shape{1, 3});
+  // Row 1 clipped to [0, 1, 2], times [1, 2, 3]: [0, 2, 6]; then softmax.
+  double z = 1 + std::exp(2.0) + std::exp(6.0);
+  CHECK(y.data<float>()[0] == Approx(1 / z));
+  CHECK(y.data<float>()[1] == Approx(std::exp(2.0) / z));
+  CHECK(y.data<float>()[2] == Approx(std::exp(6.0) / z));
+
+  // value_float and friends arrived in opset 12.
+  ModelMaker c(8, 3);
+  attr_float(c.node("Constant", {}, {"k"}), "value_float", 1.f);
+  c.output("k");
+  CHECK_THROWS_WITH(import_onnx(c.model(), {}), Catch::Contains("'value_float'"));
+}
+
+TEST_CASE("ONNX import (opset < 10): pool attributes by operator version", "[onnx]") {
+  auto pool = [](const std::string& op, int64_t opset) {
+    ModelMaker m(opset, 3);
+    m.input("x", TP::FLOAT, {1, 1, 4, 4});
+    attr_ints(m.node(op, {"x"}, {"y"}, "pool0"), "kernel_shape", {2, 2});
+    m.output("y");
+    return m;
+  };
+  ModelMaker ok = pool("MaxPool", 1);
+  attr_ints(*ok.graph().mutable_node(0), "strides", {2, 2});
+  Tensor y =
+      run1(import_onnx(ok.model(), {}), {Tensor::from_vector<float>({1, 1, 4, 4}, iota_f(16))});
+  CHECK(y.to_vector<float>() == std::vector<float>{5, 7, 13, 15});
+
+  ModelMaker dil = pool("MaxPool", 9);
+  attr_ints(*dil.graph().mutable_node(0), "dilations", {1, 1});
+  CHECK_THROWS_WITH(import_onnx(dil.model(), {}),
+                    Catch::Contains("'dilations'") && Catch::Contains("from opset 10"));
+  ModelMaker order = pool("MaxPool", 7);
+  attr_int(*order.graph().mutable_node(0), "storage_order", 0);
+  CHECK_THROWS_AS(import_onnx(order.model(), {}), UnsupportedError);
+  ModelMaker indices = pool("MaxPool", 7);
+  indices.graph().mutable_node(0)->add_output("idx");
+  CHECK_THROWS_AS(import_onnx(indices.model(), {}), ParseError);
+  ModelMaker cip = pool("AveragePool", 6);
+  attr_int(*cip.graph().mutable_node(0), "count_include_pad", 1);
+  CHECK_THROWS_WITH(import_onnx(cip.model(), {}), Catch::Contains("'count_include_pad'"));
+}
+
+TEST_CASE("ONNX import (opset < 7): RNN/GRU/LSTM output_sequence, GRU-1", "[onnx]") {
+  auto gru = [](int64_t opset) {
+    ModelMaker m(opset, 3);
+    m.input("X", TP::FLOAT, {2, 1, 3});
+    m.initializer_f32("W", {1, 6, 3}, iota_f(18, 0.05f, -0.4f));
+    m.initializer_f32("R", {1, 6, 2}, iota_f(12, -0.07f, 0.3f));
+    auto& n = m.node("GRU", {"X", "W", "R"}, {"Y", "Y_h"}, "gru0");
+    attr_int(n, "hidden_size", 2);
+    m.output("Y");
+    m.output("Y_h");
+    return m;
+  };
+  ModelMaker g1 = gru(1);
+  attr_int(*g1.graph().mutable_node(0), "output_sequence", 1);
+  Graph old_graph = import_onnx(g1.model(), {});
+  Graph new_graph = import_onnx(gru(7).model(), {});
+  CHECK(only_node(old_graph, OpKind::GRU).attr<RecurrentAttrs>() ==
+        only_node(new_graph, OpKind::GRU).attr<RecurrentAttrs>());
+  Tensor x = Tensor::from_vector<float>({2, 1, 3}, {0.5f, -1.f, 2.f, 1.f, 0.f, -0.5f});
+  auto a = Interpreter(old_graph).run({x});
+  auto b = Interpreter(new_graph).run({x});
+  expect_close(a[0], b[0], 0, 0);
+  expect_close(a[1], b[1], 0, 0);
+
+  ModelMaker lbr = gru(1);  // linear_before_reset arrived with GRU-3
+  attr_int(*lbr.graph().mutable_node(0), "linear_before_reset", 1);
+  CHECK_THROWS_WITH(import_onnx(lbr.model(), {}),
+                    Catch::Contains("gru0") && Catch::Contains("from opset 3"));
+  lbr.model().mutable_opset_import(0)->set_version(3);
+  CHECK(only_node(import_onnx(lbr.model(), {}), OpKind::GRU)
+            .attr<RecurrentAttrs>()
+            .linear_before_reset);
+  ModelMaker seq7 = gru(7);
+  attr_int(*seq7.graph().mutable_node(0), "output_sequence", 1);
+  CHECK_THROWS_AS(import_onnx(seq7.model(), {}), UnsupportedError);
+  ModelMaker layout = gru(13);
+  attr_int(*layout.graph().mutable_node(0), "layout", 0);
+  CHECK_THROWS_AS(import_onnx(layout.model(), {}), UnsupportedError);
+}
+
+TEST_CASE("ONNX import (old opsets): real backend-test cases", "[onnx]") {
+  const std::string root = "/usr/share/libonnx-testdata/data/";
+  for (const std::string c :
+       {"pytorch-converted/test_Conv2d", "node/test_elu", "node/test_globalaveragepool",
+        "pytorch-operator/test_operator_add_broadcast", "pytorch-converted/test_BatchNorm2d_eval",
+        "pytorch-converted/test_Linear"}) {
+    INFO(c);
+    OnnxModel model = OnnxModel::load_file(root + c + "/model.onnx");
+    Graph g = model.import();
+    std::vector<Tensor> ins;
+    for (size_t i = 0; i < model.inputs().size(); ++i)
+      ins.push_back(
+          read_tensor_pb(root + c + "/test_data_set_0/input_" + std::to_string(i) + ".pb").tensor);
+    auto out = Interpreter(g).run(ins);
+    REQUIRE(out.size() == 1);
+    expect_close(out[0], read_tensor_pb(root + c + "/test_data_set_0/output_0.pb").tensor, 1e-3,
+                 1e-5);
+  }
+}
+
+TEST_CASE("loomc ir --value pins a graph input from a .pb file", "[onnx]") {
+  const std::string dir = kNodeData + "test_reshape_negative_dim/";
+  auto unpinned = test::run_loomc("ir " + test::quote(dir + "model.onnx"));
+  CHECK(unpinned.status != 0);
+  CHECK_THAT(unpinned.output, Catch::Contains("must be a constant"));
+
+  auto pinned = test::run_loomc("ir " + test::quote(dir + "model.onnx") + " --value shape=" +
+                                test::quote(dir + "test_data_set_0/input_1.pb"));
+  INFO(pinned.output);
+  CHECK(pinned.status == 0);
+  CHECK_THAT(pinned.output,
+             Catch::Contains("Reshape(%data) {shape=[2,-1,2]}") && Catch::Contains("f32[2,6,2]"));
+  CHECK_THAT(pinned.output, !Catch::Contains("%shape"));
+
+  auto bad = test::run_loomc("ir " + test::quote(dir + "model.onnx") + " --value shape");
+  CHECK(bad.status != 0);
+  CHECK_THAT(bad.output, Catch::Contains("NAME=FILE.pb"));
+  auto unknown = test::run_loomc("ir " + test::quote(dir + "model.onnx") + " --value nope=" +
+                                 test::quote(dir + "test_data_set_0/input_1.pb"));
+  CHECK(unknown.status != 0);
+  CHECK_THAT(unknown.output, Catch::Contains("'nope'"));
+  auto help = test::run_loomc("ir --help");
+  CHECK_THAT(help.output, Catch::Contains("--value NAME=FILE.pb"));
 }
