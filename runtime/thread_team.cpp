@@ -2,6 +2,7 @@
 // barrier the recurrent kernels meet at once per time step.
 #include "runtime/thread_team.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include <pthread.h>
@@ -27,6 +28,7 @@ inline void cpu_relax() {
 // when both threads run; the bound only matters when a thread was
 // descheduled.
 constexpr int kBarrierSpins = 1 << 14;
+constexpr int kOversubscribedSpins = 64;
 constexpr auto kIdleSpin = std::chrono::microseconds(300);
 
 std::vector<int> allowed_cpus() {
@@ -66,7 +68,7 @@ void SpinBarrier::arrive_and_wait() {
   }
   int spins = 0;
   while (sense_.load(std::memory_order_acquire) == sense) {
-    if (++spins < kBarrierSpins) {
+    if (++spins < spin_limit_) {
       cpu_relax();
     } else {
       std::this_thread::yield();
@@ -91,13 +93,17 @@ ThreadTeam::ThreadTeam(int threads, bool pin) {
   // Two spinning threads pinned to one core are the worst case (each spins
   // away the other's time slice), so pin only when every thread gets its own.
   const bool can_pin = pin && static_cast<int>(cpus.size()) >= size_;
+  oversubscribed_ = static_cast<int>(cpus.empty() ? 1 : cpus.size()) < size_;
   pinned_ = can_pin;
   if (can_pin) caller_cpu_ = cpus[0];
   workers_.reserve(static_cast<size_t>(size_ - 1));
   for (int i = 1; i < size_; ++i) {
     workers_.emplace_back([this, i] { worker_main(i); });
-    if (can_pin && !pin_thread(workers_.back().native_handle(), cpus[static_cast<size_t>(i)]))
-      pinned_ = false;
+    if (can_pin) {
+      worker_cpus_.push_back(cpus[static_cast<size_t>(i)]);
+      if (!pin_thread(workers_.back().native_handle(), cpus[static_cast<size_t>(i)]))
+        pinned_ = false;
+    }
   }
 }
 
@@ -114,7 +120,8 @@ void ThreadTeam::worker_main(int index) {
   for (;;) {
     uint32_t gen = generation_.load(std::memory_order_acquire);
     if (gen == seen) {
-      const auto until = std::chrono::steady_clock::now() + kIdleSpin;
+      const auto until = std::chrono::steady_clock::now() +
+                         (oversubscribed_ ? std::chrono::microseconds(0) : kIdleSpin);
       int spins = 0;
       while ((gen = generation_.load(std::memory_order_acquire)) == seen) {
         cpu_relax();
@@ -135,7 +142,11 @@ void ThreadTeam::parallel_for(int n, const std::function<void(int)>& fn) {
   if (n > size_) n = size_;
   cpu_set_t saved;
   bool restore = false;
-  if (pin_caller_ && pinned_ && caller_cpu_ >= 0) {
+  // Pinning costs two system calls (~4 us here); only pay them when the
+  // caller sits on a core a worker is pinned to, the case where the two
+  // would spin against each other on one core.
+  if (pin_caller_ && pinned_ && caller_cpu_ >= 0 &&
+      std::find(worker_cpus_.begin(), worker_cpus_.end(), sched_getcpu()) != worker_cpus_.end()) {
     CPU_ZERO(&saved);
     restore = pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved) == 0 &&
               pin_thread(pthread_self(), caller_cpu_);
@@ -150,9 +161,10 @@ void ThreadTeam::parallel_for(int n, const std::function<void(int)>& fn) {
     generation_.notify_all();
     fn(0);
     const int expect = static_cast<int>(workers_.size());
+    const int limit = oversubscribed_ ? kOversubscribedSpins : kBarrierSpins;
     int spins = 0;
     while (done_.load(std::memory_order_acquire) != expect) {
-      if (++spins < kBarrierSpins) {
+      if (++spins < limit) {
         cpu_relax();
       } else {
         std::this_thread::yield();

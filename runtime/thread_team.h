@@ -30,6 +30,10 @@ class SpinBarrier {
   // Number of participants; only change it while no thread is waiting.
   void reset(int count);
   int count() const { return count_; }
+  // Pause rounds before a waiter starts yielding its core; small when the
+  // threads outnumber the cores (spinning then only delays the thread
+  // everyone waits for).
+  void set_spin_limit(int spins) { spin_limit_ = spins < 1 ? 1 : spins; }
   void arrive_and_wait();
 
   // C-callable form for generated code: `arg` is a SpinBarrier*.
@@ -39,6 +43,7 @@ class SpinBarrier {
   alignas(64) std::atomic<int> arrived_{0};
   alignas(64) std::atomic<uint32_t> sense_{0};
   int count_;
+  int spin_limit_ = 1 << 14;
 };
 
 class ThreadTeam {
@@ -54,12 +59,14 @@ class ThreadTeam {
   int size() const { return size_; }
   // Whether every worker was successfully pinned (false when not asked).
   bool pinned() const { return pinned_; }
+  // More threads than cores this process may run on.
+  bool oversubscribed() const { return oversubscribed_; }
 
   // Runs fn(0..n-1) on n threads of the team (the caller runs fn(0)) and
   // returns when all have finished. n is clamped to [1, size()]. Not
-  // re-entrant: one parallel_for at a time per team. With `pin_caller` the
-  // calling thread is bound to the first core for the duration of the call
-  // and its previous affinity restored afterwards.
+  // re-entrant: one parallel_for at a time per team; jobs must not throw.
+  // With `pin_caller`, a caller found on a worker's core is bound to the
+  // first core for the duration of the call and its affinity restored after.
   void parallel_for(int n, const std::function<void(int)>& fn);
   void set_pin_caller(bool on) { pin_caller_ = on; }
 
@@ -70,8 +77,10 @@ class ThreadTeam {
 
   int size_;
   bool pinned_ = false;
+  bool oversubscribed_ = false;
   bool pin_caller_ = false;
   int caller_cpu_ = -1;
+  std::vector<int> worker_cpus_;
   std::vector<std::thread> workers_;
   const std::function<void(int)>* job_ = nullptr;
   int job_n_ = 0;

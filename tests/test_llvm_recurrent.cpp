@@ -25,6 +25,7 @@
 #include "backends/llvm/recurrent_kernel.h"
 #include "ir/builder.h"
 #include "ir/interpreter.h"
+#include "runtime/thread_team.h"
 
 using namespace loom;
 
@@ -231,6 +232,12 @@ void check_config(const Config& c, uint32_t seed) {
   RecurrentCompileOptions opt;
   opt.isa = c.isa;
   opt.threads = c.threads;
+  // More threads than cores: the kernel caps its own team, so pass one.
+  std::unique_ptr<ThreadTeam> team;
+  if (c.threads > ThreadTeam::hardware_threads()) {
+    team = std::make_unique<ThreadTeam>(c.threads);
+    opt.team = team.get();
+  }
   std::unique_ptr<RecurrentKernel> k = compile_recurrent(make_spec(c, w), opt);
   // A second run on the same kernel also checks that no state leaks between runs.
   const std::vector<int> modes = c.lens ? std::vector<int>{0, 1, 1} : std::vector<int>{0, 0};
@@ -369,7 +376,7 @@ TEST_CASE("LLVM recurrent kernels: every option set explicitly", "[llvm][recurre
   t3.hidden = 64;
   t3.attrs.direction = Direction::Bidirectional;
   cs.push_back(t3);
-  for (RecurrentIsa isa : {RecurrentIsa::Avx2, RecurrentIsa::Generic}) {
+  for (RecurrentIsa isa : {RecurrentIsa::Avx512, RecurrentIsa::Avx2, RecurrentIsa::Generic}) {
     Config c;
     c.isa = isa;
     c.hidden = 13;

@@ -178,7 +178,9 @@ class Kernel final : public RecurrentKernel {
     if (opt.team) {
       team_ = opt.team;
     } else {
-      owned_team_ = std::make_unique<ThreadTeam>(opt.threads);
+      // Lock-step threads beyond the cores only wait for each other.
+      const int hw = ThreadTeam::hardware_threads();
+      owned_team_ = std::make_unique<ThreadTeam>(opt.threads <= 0 ? hw : std::min(opt.threads, hw));
       team_ = owned_team_.get();
     }
     team_->set_pin_caller(true);
@@ -217,6 +219,7 @@ class Kernel final : public RecurrentKernel {
     info_.threads = dirs_[0].group;
     info_.projection_flops = projection_->flops();
     global_barrier_.reset(T_);
+    if (team_->oversubscribed()) global_barrier_.set_spin_limit(64);
   }
 
   const RecurrentKernelInfo& info() const override { return info_; }
@@ -413,6 +416,7 @@ class Kernel final : public RecurrentKernel {
     const int threads = concurrent_dirs_ ? (d == 0 ? T_ / 2 : T_ - T_ / 2) : T_;
     dir.group = static_cast<int>(std::min<int64_t>(threads, nblk_));
     dir.barrier.reset(dir.group);
+    if (team_->oversubscribed()) dir.barrier.set_spin_limit(64);
   }
 
   void zero_past_end(float* y, const int32_t* lens) {

@@ -45,7 +45,7 @@ enum class RecurrentIsa { Host, Avx512, Avx2, Generic };
 
 struct RecurrentCompileOptions {
   RecurrentIsa isa = RecurrentIsa::Host;
-  int threads = 1;  // <= 0: one per core
+  int threads = 1;  // <= 0: one per core; more than the cores: capped to the cores
   // When set, writes <name>.ll (optimized IR) and <name>.s for each kernel.
   std::string dump_dir{};
   // Run on this team instead of one the kernel owns (must outlive it).
