@@ -342,49 +342,51 @@ class StepEmitter {
 
  private:
   struct BatchState {
+    Value* b = nullptr;       // batch index, i64
     Value* active = nullptr;  // i1, null when always active
     Value* proj_row = nullptr;
     Value* y_row = nullptr;
   };
 
+  // Where batch entry `bv` reads and writes at the current step.
+  BatchState batch_state(Value* bv) {
+    auto& b = e_.b();
+    const int64_t B = d_.batch, S = d_.seq, D = d_.num_dirs;
+    BatchState st;
+    st.b = bv;
+    Value* len = e_.c64(S);
+    if (d_.has_lens) {
+      len = b.CreateSExt(
+          b.CreateLoad(b.getInt32Ty(), b.CreateInBoundsGEP(b.getInt32Ty(), lens_, bv)), e_.i64());
+      st.active = b.CreateICmpSLT(s_, len);
+    }
+    Value* t = d_.reverse ? b.CreateSub(b.CreateSub(len, e_.c64(1)), s_) : s_;
+    // Inactive entries read a valid row (t = 0) and discard the result.
+    if (st.active) t = b.CreateSelect(st.active, t, e_.c64(0));
+    Value* row = d_.batch_first ? b.CreateAdd(b.CreateMul(bv, e_.c64(S)), t)
+                                : b.CreateAdd(b.CreateMul(t, e_.c64(B)), bv);
+    st.proj_row = e_.gep(
+        proj_, b.CreateAdd(b.CreateMul(row, e_.c64(d_.proj_ld)), e_.c64(d_.proj_dir_offset)));
+    if (d_.want_y) {
+      // Y is [b][t][dir][H] (layout 1, where row = b·S + t) or [t][dir][b][H].
+      Value* yrow =
+          d_.batch_first
+              ? b.CreateAdd(b.CreateMul(row, e_.c64(D)), e_.c64(d_.dir))
+              : b.CreateAdd(
+                    b.CreateMul(b.CreateAdd(b.CreateMul(t, e_.c64(D)), e_.c64(d_.dir)), e_.c64(B)),
+                    bv);
+      st.y_row = e_.gep(y_, b.CreateMul(yrow, e_.c64(d_.hidden)));
+    }
+    return st;
+  }
+
   void step_body(Value* s) {
     auto& b = e_.b();
-    const int64_t B = d_.batch, S = d_.seq, H = d_.hidden, HP = d_.hp, D = d_.num_dirs;
-    Value* parity = nullptr;
-    parity = b.CreateAnd(s, e_.c64(1));
+    const int64_t B = d_.batch, H = d_.hidden, HP = d_.hp;
+    s_ = s;
+    Value* parity = b.CreateAnd(s, e_.c64(1));
     hprev_ = e_.gep(hbuf_, b.CreateMul(parity, e_.c64(B * HP)));
     hnext_ = e_.gep(hbuf_, b.CreateMul(b.CreateXor(parity, e_.c64(1)), e_.c64(B * HP)));
-    batch_.assign(static_cast<size_t>(B), {});
-    for (int64_t bi = 0; bi < B; ++bi) {
-      BatchState& st = batch_[static_cast<size_t>(bi)];
-      Value* len = e_.c64(S);
-      if (d_.has_lens) {
-        len = b.CreateSExt(
-            b.CreateLoad(b.getInt32Ty(), b.CreateConstInBoundsGEP1_64(b.getInt32Ty(), lens_, bi)),
-            e_.i64());
-        st.active = b.CreateICmpSLT(s, len);
-      }
-      Value* t = d_.reverse ? b.CreateSub(b.CreateSub(len, e_.c64(1)), s) : s;
-      // Inactive entries read a valid row (t = 0) and discard the result.
-      if (st.active) t = b.CreateSelect(st.active, t, e_.c64(0));
-      Value* row = d_.batch_first ? b.CreateAdd(e_.c64(bi * S), t)
-                                  : b.CreateAdd(b.CreateMul(t, e_.c64(B)), e_.c64(bi));
-      st.proj_row = e_.gep(
-          proj_, b.CreateAdd(b.CreateMul(row, e_.c64(d_.proj_ld)), e_.c64(d_.proj_dir_offset)));
-      if (d_.want_y) {
-        Value* yoff =
-            d_.batch_first
-                ? b.CreateMul(b.CreateAdd(b.CreateMul(b.CreateAdd(e_.c64(bi * S), t), e_.c64(D)),
-                                          e_.c64(d_.dir)),
-                              e_.c64(H))
-                : b.CreateMul(b.CreateAdd(b.CreateMul(b.CreateAdd(b.CreateMul(t, e_.c64(D)),
-                                                                  e_.c64(d_.dir)),
-                                                      e_.c64(B)),
-                                          e_.c64(bi)),
-                              e_.c64(H));
-        st.y_row = e_.gep(y_, yoff);
-      }
-    }
     int64_t weight_offset = 0;
     for (size_t p = 0; p < d_.passes.size(); ++p) {
       const StepPass& pass = d_.passes[p];
@@ -395,12 +397,16 @@ class StepEmitter {
       // other core: request all its lines at once instead of missing on them
       // one at a time as the k loop reaches them.
       Value* src = pass.reads_rh ? rh_ : hprev_;
-      for (int64_t bi = 0; bi < B; ++bi)
-        for (int64_t k = 0; k < H; k += 16) {
-          Value* ptr = b.CreateBitCast(e_.gep(src, bi * HP + k), b.getInt8PtrTy());
-          b.CreateIntrinsic(llvm::Intrinsic::prefetch, {b.getInt8PtrTy()},
-                            {ptr, b.getInt32(0), b.getInt32(3), b.getInt32(1)});
-        }
+      e_.loop(
+          e_.c64(0), e_.c64((B * HP + 15) / 16), 1, {},
+          [&](Value* line, const Emitter::Carried&) {
+            Value* ptr =
+                b.CreateBitCast(e_.gep(src, b.CreateMul(line, e_.c64(16))), b.getInt8PtrTy());
+            b.CreateIntrinsic(llvm::Intrinsic::prefetch, {b.getInt8PtrTy()},
+                              {ptr, b.getInt32(0), b.getInt32(3), b.getInt32(1)});
+            return Emitter::Carried{};
+          },
+          fmt::format("pf{}", p));
       // Odd steps walk the blocks backwards: a thread's weight slice is about
       // the size of its L2, and a cyclic sweep over a working set that barely
       // exceeds the cache misses on every line under LRU, while a back-and-forth
@@ -419,53 +425,74 @@ class StepEmitter {
   }
 
   // The matvec of one pass for one block of hidden units, batch entries in
-  // chunks that fit the register file, each followed by its gate math.
+  // chunks that fit the register file (a run-time loop over full chunks, so
+  // code size does not grow with the batch), each followed by its gate math.
   void block_body(const StepPass& pass, size_t pass_index, Value* wpass, Value* blk) {
+    auto& b = e_.b();
+    const int64_t ng = static_cast<int64_t>(pass.gates.size());
+    const int64_t chunk = std::max<int64_t>(1, max_accumulators(t_) / ng);
+    Value* wblk = e_.gep(wpass, b.CreateMul(blk, e_.c64(d_.hidden * ng * e_.lanes())));
+    const int64_t nfull = d_.batch / chunk, tail = d_.batch % chunk;
+    if (nfull == 1) {
+      chunk_body(pass, pass_index, wblk, blk, e_.c64(0), chunk);
+    } else if (nfull > 1) {
+      e_.loop(
+          e_.c64(0), e_.c64(nfull * chunk), chunk, {},
+          [&](Value* b0, const Emitter::Carried&) {
+            chunk_body(pass, pass_index, wblk, blk, b0, chunk);
+            return Emitter::Carried{};
+          },
+          fmt::format("bc{}", pass_index));
+    }
+    if (tail > 0) chunk_body(pass, pass_index, wblk, blk, e_.c64(nfull * chunk), tail);
+  }
+
+  // Batch entries [b0, b0 + nb): accumulators acc[g * nb + bi].
+  void chunk_body(const StepPass& pass, size_t pass_index, Value* wblk, Value* blk, Value* b0,
+                  int64_t nb) {
     auto& b = e_.b();
     const int64_t H = d_.hidden, L = e_.lanes();
     const int64_t ng = static_cast<int64_t>(pass.gates.size());
-    const int64_t chunk = std::max<int64_t>(1, max_accumulators(t_) / ng);
-    Value* wblk = e_.gep(wpass, b.CreateMul(blk, e_.c64(H * ng * L)));
     Value* src = pass.reads_rh ? rh_ : hprev_;
-    for (int64_t b0 = 0; b0 < d_.batch; b0 += chunk) {
-      const int64_t nb = std::min(chunk, d_.batch - b0);
-      // acc[g * nb + bi]
-      auto step_k = [&](Value* k, Emitter::Carried acc) {
-        std::vector<Value*> w(static_cast<size_t>(ng));
-        Value* wk = e_.gep(wblk, b.CreateMul(k, e_.c64(ng * L)));
-        for (int64_t g = 0; g < ng; ++g)
-          w[static_cast<size_t>(g)] = e_.loadv(e_.gep(wk, g * L), static_cast<unsigned>(4 * L));
-        for (int64_t bi = 0; bi < nb; ++bi) {
-          Value* hb = e_.bcast(e_.gep(src, b.CreateAdd(k, e_.c64((b0 + bi) * d_.hp))));
-          for (int64_t g = 0; g < ng; ++g) {
-            Value*& a = acc[static_cast<size_t>(g * nb + bi)];
-            a = e_.fma(w[static_cast<size_t>(g)], hb, a);
-          }
-        }
-        return acc;
-      };
-      Emitter::Carried acc(static_cast<size_t>(ng * nb), e_.zero());
-      constexpr int64_t kUnroll = 4;
-      const int64_t kmain = H / kUnroll * kUnroll;
-      if (kmain > 0) {
-        acc = e_.loop(
-            e_.c64(0), e_.c64(kmain), kUnroll, acc,
-            [&](Value* k, const Emitter::Carried& cur) {
-              Emitter::Carried a = cur;
-              for (int64_t u = 0; u < kUnroll; ++u)
-                a = step_k(b.CreateAdd(k, e_.c64(u)), a);
-              return a;
-            },
-            fmt::format("k{}", pass_index));
-      }
-      for (int64_t k = kmain; k < H; ++k)
-        acc = step_k(e_.c64(k), acc);
+    std::vector<Value*> hsrc(static_cast<size_t>(nb));
+    for (int64_t bi = 0; bi < nb; ++bi)
+      hsrc[static_cast<size_t>(bi)] =
+          e_.gep(src, b.CreateMul(b.CreateAdd(b0, e_.c64(bi)), e_.c64(d_.hp)));
+    auto step_k = [&](Value* k, Emitter::Carried acc) {
+      std::vector<Value*> w(static_cast<size_t>(ng));
+      Value* wk = e_.gep(wblk, b.CreateMul(k, e_.c64(ng * L)));
+      for (int64_t g = 0; g < ng; ++g)
+        w[static_cast<size_t>(g)] = e_.loadv(e_.gep(wk, g * L), static_cast<unsigned>(4 * L));
       for (int64_t bi = 0; bi < nb; ++bi) {
-        std::vector<Value*> g_acc(static_cast<size_t>(ng));
-        for (int64_t g = 0; g < ng; ++g)
-          g_acc[static_cast<size_t>(g)] = acc[static_cast<size_t>(g * nb + bi)];
-        gate_math(pass, pass_index, blk, b0 + bi, g_acc);
+        Value* hb = e_.bcast(e_.gep(hsrc[static_cast<size_t>(bi)], k));
+        for (int64_t g = 0; g < ng; ++g) {
+          Value*& a = acc[static_cast<size_t>(g * nb + bi)];
+          a = e_.fma(w[static_cast<size_t>(g)], hb, a);
+        }
       }
+      return acc;
+    };
+    Emitter::Carried acc(static_cast<size_t>(ng * nb), e_.zero());
+    constexpr int64_t kUnroll = 4;
+    const int64_t kmain = H / kUnroll * kUnroll;
+    if (kmain > 0) {
+      acc = e_.loop(
+          e_.c64(0), e_.c64(kmain), kUnroll, acc,
+          [&](Value* k, const Emitter::Carried& cur) {
+            Emitter::Carried a = cur;
+            for (int64_t u = 0; u < kUnroll; ++u)
+              a = step_k(b.CreateAdd(k, e_.c64(u)), a);
+            return a;
+          },
+          fmt::format("k{}", pass_index));
+    }
+    for (int64_t k = kmain; k < H; ++k)
+      acc = step_k(e_.c64(k), acc);
+    for (int64_t bi = 0; bi < nb; ++bi) {
+      std::vector<Value*> g_acc(static_cast<size_t>(ng));
+      for (int64_t g = 0; g < ng; ++g)
+        g_acc[static_cast<size_t>(g)] = acc[static_cast<size_t>(g * nb + bi)];
+      gate_math(pass, pass_index, blk, batch_state(b.CreateAdd(b0, e_.c64(bi))), g_acc);
     }
   }
 
@@ -474,35 +501,34 @@ class StepEmitter {
     return e_.clamp(x, -*d_.clip, *d_.clip);
   }
 
-  // Projection of gate g (ONNX index) for batch entry bi in block blk.
-  Value* proj(int64_t bi, Value* blk, int g) {
+  // Projection of gate g (ONNX index) for a batch entry in block blk.
+  Value* proj(const BatchState& st, Value* blk, int g) {
     auto& b = e_.b();
     const int64_t G = recurrent_gate_count(d_.op), L = e_.lanes();
     Value* off = b.CreateAdd(b.CreateMul(blk, e_.c64(G * L)), e_.c64(g * L));
-    return e_.loadv(e_.gep(batch_[static_cast<size_t>(bi)].proj_row, off),
-                    static_cast<unsigned>(4 * L));
+    return e_.loadv(e_.gep(st.proj_row, off), static_cast<unsigned>(4 * L));
   }
 
-  Value* unit_off(int64_t bi, Value* blk) {
+  Value* unit_off(const BatchState& st, Value* blk) {
     auto& b = e_.b();
-    return b.CreateAdd(e_.c64(bi * d_.hp), b.CreateMul(blk, e_.c64(e_.lanes())));
+    return b.CreateAdd(b.CreateMul(st.b, e_.c64(d_.hp)), b.CreateMul(blk, e_.c64(e_.lanes())));
   }
   unsigned valign() const { return static_cast<unsigned>(4 * e_.lanes()); }
 
-  // h (and c) of entry bi, block blk: stores the new state (the old one for an
+  // h (and c) of one entry in block blk: stores the new state (the old one for an
   // entry past its sequence length) and Y.
-  void finish(int64_t bi, Value* blk, Value* h_new, Value* h_old, Value* c_new, Value* c_old) {
+  void finish(const BatchState& st, Value* blk, Value* h_new, Value* h_old, Value* c_new,
+              Value* c_old) {
     auto& b = e_.b();
-    const BatchState& st = batch_[static_cast<size_t>(bi)];
     Value* mask = d_.hidden % e_.lanes() != 0 ? e_.lane_mask(blk, d_.hidden) : nullptr;
     Value* hs = st.active ? e_.sel(st.active, h_new, h_old) : h_new;
     // Padding lanes stay zero so they never feed anything but zero weights.
     if (mask) hs = e_.sel(mask, hs, e_.zero());
-    e_.storev(hs, e_.gep(hnext_, unit_off(bi, blk)), valign());
+    e_.storev(hs, e_.gep(hnext_, unit_off(st, blk)), valign());
     if (c_new) {
       Value* cs = st.active ? e_.sel(st.active, c_new, c_old) : c_new;
       if (mask) cs = e_.sel(mask, cs, e_.zero());
-      e_.storev(cs, e_.gep(cbuf_, unit_off(bi, blk)), valign());
+      e_.storev(cs, e_.gep(cbuf_, unit_off(st, blk)), valign());
     }
     if (!d_.want_y) return;
     auto store_y = [&] {
@@ -518,7 +544,7 @@ class StepEmitter {
       store_y();
   }
 
-  void gate_math(const StepPass& pass, size_t pass_index, Value* blk, int64_t bi,
+  void gate_math(const StepPass& pass, size_t pass_index, Value* blk, const BatchState& st,
                  const std::vector<Value*>& acc) {
     auto& b = e_.b();
     auto acc_of = [&](int gate) -> Value* {
@@ -526,32 +552,32 @@ class StepEmitter {
         if (pass.gates[i] == gate) return acc[i];
       return nullptr;
     };
-    Value* h_old = e_.loadv(e_.gep(hprev_, unit_off(bi, blk)), valign());
+    Value* h_old = e_.loadv(e_.gep(hprev_, unit_off(st, blk)), valign());
     switch (d_.op) {
       case OpKind::RNN: {
-        Value* h = e_.activation(d_.act[0], clipped(e_.add(acc_of(0), proj(bi, blk, 0))));
-        finish(bi, blk, h, h_old, nullptr, nullptr);
+        Value* h = e_.activation(d_.act[0], clipped(e_.add(acc_of(0), proj(st, blk, 0))));
+        finish(st, blk, h, h_old, nullptr, nullptr);
         break;
       }
       case OpKind::GRU: {
         const ActivationFn& f = d_.act[0];
         const ActivationFn& g = d_.act[1];
         if (d_.linear_before_reset) {
-          Value* z = e_.activation(f, clipped(e_.add(acc_of(0), proj(bi, blk, 0))));
-          Value* r = e_.activation(f, clipped(e_.add(acc_of(1), proj(bi, blk, 1))));
+          Value* z = e_.activation(f, clipped(e_.add(acc_of(0), proj(st, blk, 0))));
+          Value* r = e_.activation(f, clipped(e_.add(acc_of(1), proj(st, blk, 1))));
           Value* rbh = e_.loadv(e_.gep(rbh_, b.CreateMul(blk, e_.c64(e_.lanes()))), valign());
           Value* hr = e_.mul(r, e_.add(acc_of(2), rbh));
-          Value* cand = e_.activation(g, clipped(e_.add(proj(bi, blk, 2), hr)));
-          finish(bi, blk, gru_mix(z, cand, h_old), h_old, nullptr, nullptr);
+          Value* cand = e_.activation(g, clipped(e_.add(proj(st, blk, 2), hr)));
+          finish(st, blk, gru_mix(z, cand, h_old), h_old, nullptr, nullptr);
         } else if (pass_index == 0) {
-          Value* z = e_.activation(f, clipped(e_.add(acc_of(0), proj(bi, blk, 0))));
-          Value* r = e_.activation(f, clipped(e_.add(acc_of(1), proj(bi, blk, 1))));
-          e_.storev(z, e_.gep(z_, unit_off(bi, blk)), valign());
-          e_.storev(e_.mul(r, h_old), e_.gep(rh_, unit_off(bi, blk)), valign());
+          Value* z = e_.activation(f, clipped(e_.add(acc_of(0), proj(st, blk, 0))));
+          Value* r = e_.activation(f, clipped(e_.add(acc_of(1), proj(st, blk, 1))));
+          e_.storev(z, e_.gep(z_, unit_off(st, blk)), valign());
+          e_.storev(e_.mul(r, h_old), e_.gep(rh_, unit_off(st, blk)), valign());
         } else {
-          Value* cand = e_.activation(g, clipped(e_.add(proj(bi, blk, 2), acc_of(2))));
-          Value* z = e_.loadv(e_.gep(z_, unit_off(bi, blk)), valign());
-          finish(bi, blk, gru_mix(z, cand, h_old), h_old, nullptr, nullptr);
+          Value* cand = e_.activation(g, clipped(e_.add(proj(st, blk, 2), acc_of(2))));
+          Value* z = e_.loadv(e_.gep(z_, unit_off(st, blk)), valign());
+          finish(st, blk, gru_mix(z, cand, h_old), h_old, nullptr, nullptr);
         }
         break;
       }
@@ -559,30 +585,30 @@ class StepEmitter {
         const ActivationFn& f = d_.act[0];
         const ActivationFn& g = d_.act[1];
         const ActivationFn& hf = d_.act[2];
-        Value* c_old = e_.loadv(e_.gep(cbuf_, unit_off(bi, blk)), valign());
+        Value* c_old = e_.loadv(e_.gep(cbuf_, unit_off(st, blk)), valign());
         auto peep = [&](int which) {
           return e_.loadv(e_.gep(peep_, b.CreateAdd(e_.c64(which * d_.hp),
                                                     b.CreateMul(blk, e_.c64(e_.lanes())))),
                           valign());
         };
-        Value* pi = e_.add(acc_of(0), proj(bi, blk, 0));
+        Value* pi = e_.add(acc_of(0), proj(st, blk, 0));
         if (d_.peepholes) pi = e_.fma(peep(0), c_old, pi);
         Value* ig = e_.activation(f, clipped(pi));
         Value* fg;
         if (d_.input_forget) {
           fg = e_.sub(e_.splat(1.f), ig);
         } else {
-          Value* pf = e_.add(acc_of(2), proj(bi, blk, 2));
+          Value* pf = e_.add(acc_of(2), proj(st, blk, 2));
           if (d_.peepholes) pf = e_.fma(peep(2), c_old, pf);
           fg = e_.activation(f, clipped(pf));
         }
-        Value* cand = e_.activation(g, clipped(e_.add(acc_of(3), proj(bi, blk, 3))));
+        Value* cand = e_.activation(g, clipped(e_.add(acc_of(3), proj(st, blk, 3))));
         Value* c_new = e_.fma(fg, c_old, e_.mul(ig, cand));
-        Value* po = e_.add(acc_of(1), proj(bi, blk, 1));
+        Value* po = e_.add(acc_of(1), proj(st, blk, 1));
         if (d_.peepholes) po = e_.fma(peep(1), c_new, po);
         Value* og = e_.activation(f, clipped(po));
         Value* h = e_.mul(og, e_.activation(hf, c_new));
-        finish(bi, blk, h, h_old, c_new, c_old);
+        finish(st, blk, h, h_old, c_new, c_old);
         break;
       }
     }
@@ -601,8 +627,7 @@ class StepEmitter {
   Value *rh_ = nullptr, *z_ = nullptr, *rbh_ = nullptr, *peep_ = nullptr, *lens_ = nullptr;
   Value *barrier_fn_ = nullptr, *barrier_obj_ = nullptr;
   llvm::FunctionType* barrier_ty_ = nullptr;
-  Value *hprev_ = nullptr, *hnext_ = nullptr;
-  std::vector<BatchState> batch_;
+  Value *hprev_ = nullptr, *hnext_ = nullptr, *s_ = nullptr;
 };
 
 // ---- input-projection GEMM ---------------------------------------------------------
