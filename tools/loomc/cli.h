@@ -7,6 +7,10 @@
 #include <string>
 #include <vector>
 
+namespace loom {
+struct CompileOptions;
+}
+
 namespace loomc {
 
 // Arguments after the subcommand name. Options are "--name value" or
@@ -38,6 +42,12 @@ struct Command {
 };
 
 const std::vector<Command>& commands();
+
+// The options of every command that compiles (--target, --threads,
+// --schedule, --dump-llvm DIR, --print-after PASS[,PASS], --print-after-all),
+// taken from `args`; and their help text.
+loom::CompileOptions compile_options(Args& args);
+std::string compile_options_help();
 
 // Registered by each cmd_*.cpp.
 Command ir_command();

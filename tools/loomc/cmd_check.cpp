@@ -1,15 +1,18 @@
 // loomc check CASE_DIR...: runs ONNX backend-test cases (model.onnx plus
 // test_data_set_*/input_N.pb and output_N.pb) through an engine and compares
 // the outputs with the expected ones. All cases run in this one process; a
-// failing case is reported and the run goes on.
+// failing case is reported and the run goes on. The reference engine is the
+// interpreter; the compiled engine is compile() + Executable.
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 
 #include <fmt/format.h>
 
+#include "compiler/compile.h"
 #include "compiler/frontend/onnx/onnx_importer.h"
 #include "compiler/frontend/onnx/tensor_io.h"
 #include "ir/interpreter.h"
@@ -27,6 +30,27 @@ struct Tolerance {
 };
 
 enum class Outcome { Pass, Fail, Unsupported };
+
+// How a case's model is run: `compiled` empty means the reference interpreter.
+struct EngineChoice {
+  std::optional<loom::CompileOptions> compiled;
+};
+
+// One imported model, ready to run with the chosen engine.
+class Runner {
+ public:
+  Runner(loom::Graph graph, const EngineChoice& engine) : interp_(std::move(graph)) {
+    if (engine.compiled) exe_.emplace(loom::compile(interp_.graph(), *engine.compiled));
+  }
+  const loom::Graph& graph() const { return interp_.graph(); }
+  std::vector<loom::Tensor> run(const std::vector<loom::Tensor>& inputs) {
+    return exe_ ? exe_->run(inputs) : interp_.run(inputs);
+  }
+
+ private:
+  loom::Interpreter interp_;  // also holds the verified, shape-inferred graph
+  std::optional<loom::Executable> exe_;
+};
 
 struct CaseResult {
   Outcome outcome = Outcome::Pass;
@@ -146,7 +170,21 @@ std::string compare(const std::string& name, const loom::Tensor& actual,
   return fmt::format("output '{}' max abs err {:.3g}, max rel err {:.3g}", name, max_abs, max_rel);
 }
 
-CaseResult run_case(const fs::path& dir, Tolerance tol) {
+// Names of graph inputs read as W, R, B or P by a recurrent node.
+std::set<std::string> recurrent_weight_inputs(const loom::Graph& g) {
+  std::set<std::string> names;
+  for (const loom::Node& n : g.nodes) {
+    if (n.op != loom::OpKind::RNN && n.op != loom::OpKind::GRU && n.op != loom::OpKind::LSTM)
+      continue;
+    for (size_t k : {size_t{1}, size_t{2}, size_t{3}, size_t{7}})
+      if (n.has_input(k))
+        for (loom::ValueId in : g.inputs)
+          if (in == n.inputs[k]) names.insert(g.value(in).name);
+  }
+  return names;
+}
+
+CaseResult run_case(const fs::path& dir, Tolerance tol, const EngineChoice& engine) {
   std::optional<loom::OnnxModel> model;
   try {
     if (!fs::is_directory(dir))
@@ -162,11 +200,24 @@ CaseResult run_case(const fs::path& dir, Tolerance tol) {
   for (const auto& in : inputs)
     needs_pins |= in.needs_value || !in.is_static();
 
+  // The compiled engine specializes recurrent layers on their weights: graph
+  // inputs feeding W, R, B or P of an RNN/GRU/LSTM (as in the ONNX node
+  // tests) are pinned from each data set like a Reshape shape.
+  std::set<std::string> weight_pins;
+  if (engine.compiled && !needs_pins) {
+    try {
+      weight_pins = recurrent_weight_inputs(model->import());
+    } catch (const loom::Error&) {
+      // The import below reports it.
+    }
+    needs_pins = !weight_pins.empty();
+  }
+
   // One import serves every data set when nothing depends on the data.
-  std::optional<loom::Interpreter> shared;
+  std::optional<Runner> shared;
   if (!needs_pins) {
     try {
-      shared.emplace(model->import());
+      shared.emplace(model->import(), engine);
     } catch (const loom::UnsupportedError& e) {
       return {Outcome::Unsupported, e.what()};
     } catch (const loom::Error& e) {
@@ -190,22 +241,22 @@ CaseResult run_case(const fs::path& dir, Tolerance tol) {
       loom::Tensor t = loom::read_tensor_pb(in_files[i].string()).tensor;
       if (std::string m = input_mismatch(inputs[i], t); !m.empty())
         return fail(fmt::format("{} ({})", m, in_files[i].filename().string()));
-      if (inputs[i].needs_value) {
+      if (inputs[i].needs_value || weight_pins.count(inputs[i].name)) {
         pins.known_input_values[inputs[i].name] = t;
       } else {
         if (!inputs[i].is_static()) pins.input_shapes[inputs[i].name] = t.shape();
         feeds[inputs[i].name] = t;
       }
     }
-    std::optional<loom::Interpreter> own;
+    std::optional<Runner> own;
     if (!shared) {
       try {
-        own.emplace(model->import(pins));
+        own.emplace(model->import(pins), engine);
       } catch (const loom::UnsupportedError& e) {
         return {Outcome::Unsupported, e.what()};
       }
     }
-    const loom::Interpreter& interp = shared ? *shared : *own;
+    Runner& interp = shared ? *shared : *own;
     const loom::Graph& g = interp.graph();
     std::vector<loom::Tensor> args;
     for (loom::ValueId id : g.inputs)
@@ -245,13 +296,10 @@ int run_check(Args& args) {
   Tolerance tol;
   tol.rtol = parse_tolerance(args.take("--rtol"), tol.rtol, "--rtol");
   tol.atol = parse_tolerance(args.take("--atol"), tol.atol, "--atol");
+  EngineChoice choice;
+  if (engine == "compiled") choice.compiled = compile_options(args);
   auto dirs = args.positional();
-  if (engine == "compiled") {
-    fmt::print(stderr,
-               "loomc check: the compiled engine is not available yet; use --engine reference\n");
-    return 2;
-  }
-  if (engine != "reference")
+  if (engine != "reference" && engine != "compiled")
     throw loom::UsageError(
         fmt::format("--engine '{}': expected 'reference' or 'compiled'", engine));
   if (dirs.empty()) throw loom::UsageError("loomc check needs at least one case directory");
@@ -262,7 +310,7 @@ int run_check(Args& args) {
     const std::string name = case_name(dir);
     CaseResult r;
     try {
-      r = run_case(dir, tol);
+      r = run_case(dir, tol, choice);
     } catch (const loom::UnsupportedError& e) {
       r = {Outcome::Unsupported, e.what()};
     } catch (const loom::Error& e) {
@@ -300,7 +348,8 @@ int run_check(Args& args) {
 
 Command check_command() {
   return {"check", "run ONNX backend-test cases and compare outputs",
-          "usage: loomc check CASE_DIR... [--engine reference|compiled] [--rtol R] [--atol A]\n\n"
+          "usage: loomc check CASE_DIR... [--engine reference|compiled] [--rtol R] [--atol A]\n"
+          "                   [compile options, with --engine compiled]\n\n"
           "Each CASE_DIR holds model.onnx and test_data_set_*/input_N.pb, output_N.pb\n"
           "(the ONNX backend-test layout). input_N binds to the N-th graph input of the\n"
           "model; inputs Loom needs as constants (a Reshape shape, Slice bounds, ...) are\n"
@@ -308,7 +357,11 @@ Command check_command() {
           "rtol * |expected| (defaults: rtol 1e-3, atol 1e-5; NaN matches NaN; integer and\n"
           "boolean outputs must be equal). Prints PASS, FAIL or UNSUPPORTED per case and a\n"
           "summary. Exit status: 0 all passed or skipped, 1 a case failed, 2 usage errors\n"
-          "(or a single case whose model cannot be read).\n",
+          "(or a single case whose model cannot be read).\n\n"
+          "The compiled engine runs the pass pipeline, partitions the graph and builds one\n"
+          "kernel per group; a model with a group no backend can generate yet is reported\n"
+          "UNSUPPORTED. Compile options:\n" +
+              compile_options_help(),
           run_check};
 }
 

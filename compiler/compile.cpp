@@ -1,0 +1,117 @@
+// The compile driver: passes, partition, backends, executable.
+#include "compiler/compile.h"
+
+#include <iostream>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "compiler/backend_registry.h"
+#include "ir/shape_inference.h"
+#include "runtime/thread_team.h"
+
+namespace loom {
+
+void check_target(const std::string& target) {
+  static const char* kTargets[] = {"host", "x86-64-avx512", "x86-64-avx2", "x86-64"};
+  for (const char* t : kTargets)
+    if (target == t) return;
+  throw UsageError(
+      fmt::format("unknown target '{}' (expected host, x86-64-avx512, x86-64-avx2 "
+                  "or x86-64)",
+                  target));
+}
+
+Graph run_pipeline(const Graph& graph, const CompileOptions& options) {
+  check_pass_names(options.passes.print_after);
+  Graph g = graph;
+  infer_shapes(g);
+  run_passes(g, default_pipeline(), options.passes);
+  return g;
+}
+
+Executable compile(const Graph& graph, const CompileOptions& options) {
+  check_target(options.target);
+  auto report = [&](CompileProgress p) {
+    if (options.progress) options.progress(p);
+  };
+  report({"passes", 0, 0, ""});
+  const Graph g = run_pipeline(graph, options);
+
+  report({"partition", 0, 0, ""});
+  const Partition part = partition_graph(g);
+  if (options.passes.print_after_all || options.passes.print_after.count("partition")) {
+    std::ostream& out = options.passes.print_stream ? *options.passes.print_stream : std::cerr;
+    out << "// ---- after partition ----\n" << part.print(g) << std::flush;
+  }
+
+  // Every group must have a code generator before any is built (building is slow).
+  std::map<GroupBackend, std::shared_ptr<const KernelFactory>> factories;
+  int total = 0;
+  for (const KernelGroup& gr : part.groups) {
+    if (gr.backend == GroupBackend::Alias) continue;
+    ++total;
+    auto& f = factories[gr.backend];
+    if (!f) f = find_kernel_factory(gr.backend);
+    if (!f) {
+      const Node& first = g.nodes[gr.nodes.front()];
+      throw UnsupportedError(
+          fmt::format("no {} backend is registered to compile kernel group {}: {}",
+                      group_backend_name(gr.backend), gr.id, gr.describe(g)),
+          g.site(first));
+    }
+  }
+
+  ExecutablePlan plan;
+  BackendOptions bo;
+  bo.target = options.target;
+  bo.threads = options.threads;
+  bo.schedule = options.schedule;
+  bo.dump_dir = options.dump_llvm_dir;
+  if (options.threads != 1) {
+    // One pinned team shared by every kernel, instead of one per kernel.
+    auto team = std::make_shared<ThreadTeam>(options.threads);
+    bo.team = team.get();
+    plan.resources.push_back(team);
+  }
+
+  std::vector<int> slot_of(g.values.size(), -1);
+  auto slot = [&](ValueId v) {
+    int& s = slot_of[static_cast<size_t>(v)];
+    if (s < 0) {
+      const Value& val = g.value(v);
+      s = static_cast<int>(plan.slots.size());
+      plan.slots.push_back({val.name, g.type_of(v), val.constant ? *val.constant : Tensor{}});
+    }
+    return s;
+  };
+  for (ValueId v : g.inputs)
+    plan.inputs.push_back(slot(v));
+  for (ValueId v : g.outputs)
+    plan.outputs.push_back(slot(v));
+
+  int done = 0;
+  for (const KernelGroup& gr : part.groups) {
+    ExecutablePlan::Step step;
+    if (gr.backend == GroupBackend::Alias) {
+      const Node& n = g.nodes[gr.nodes.front()];
+      step.inputs.push_back(slot(n.inputs[0]));
+      step.outputs.push_back(slot(n.outputs[0]));
+      plan.steps.push_back(std::move(step));
+      continue;
+    }
+    const std::string what = gr.describe(g);
+    report({"kernel", done, total, what});
+    step.kernel = (*factories.at(gr.backend))(gr.extract(g), bo);
+    for (ValueId v : gr.inputs)
+      step.inputs.push_back(slot(v));
+    for (ValueId v : gr.outputs)
+      step.outputs.push_back(slot(v));
+    plan.steps.push_back(std::move(step));
+    ++done;
+  }
+  report({"done", done, total, ""});
+  return Executable(std::move(plan));
+}
+
+}  // namespace loom

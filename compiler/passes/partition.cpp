@@ -1,0 +1,238 @@
+// partition: fuses nodes into kernel groups and picks each group's backend.
+//
+// Rules, applied greedily in node order:
+//  - RNN/GRU/LSTM: a group of its own for the LLVM recurrent backend (the
+//    step loop is generated for exactly one layer).
+//  - Reshape, Flatten, Squeeze, Unsqueeze, Identity and Dropout without a
+//    used mask: an Alias group, a view of its input's buffer (no kernel).
+//  - Transpose, Slice, Concat: a Movement group (one strided copy).
+//  - Everything else is Halide's. A Conv, Gemm or MatMul opens a group; an
+//    elementwise op (bias Add, activation, ...) joins the group whose last
+//    node produced one of its inputs when that value has no other reader
+//    and its other inputs come from earlier groups; a pool joins a
+//    group whose anchor is a Conv (it pays: the conv's output never goes to
+//    memory) unless the group already ends in a pool; other ops open their
+//    own group, which following elementwise ops can join the same way.
+//
+// Why: each group becomes one generated loop nest, so intermediate values
+// inside a group stay in registers or cache.
+//
+// Before: a verified, shape-inferred graph. After: the graph is unchanged; the
+// Partition lists groups whose order respects data dependences (a group only
+// reads values defined by earlier groups, graph inputs or constants).
+#include "compiler/passes/partition.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "ir/shape_inference.h"
+
+namespace loom {
+
+namespace {
+
+bool is_elementwise(OpKind op) {
+  switch (op) {
+    case OpKind::Add:
+    case OpKind::Sub:
+    case OpKind::Mul:
+    case OpKind::Div:
+    case OpKind::Relu:
+    case OpKind::LeakyRelu:
+    case OpKind::Sigmoid:
+    case OpKind::Tanh:
+    case OpKind::Clip:
+    case OpKind::Elu:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_pool(OpKind op) {
+  return op == OpKind::MaxPool || op == OpKind::AveragePool || op == OpKind::GlobalAveragePool ||
+         op == OpKind::GlobalMaxPool;
+}
+
+GroupBackend backend_of(const Graph& g, const Node& n, const std::vector<int64_t>& uses) {
+  switch (n.op) {
+    case OpKind::RNN:
+    case OpKind::GRU:
+    case OpKind::LSTM:
+      return GroupBackend::Recurrent;
+    case OpKind::Reshape:
+    case OpKind::Flatten:
+    case OpKind::Squeeze:
+    case OpKind::Unsqueeze:
+    case OpKind::Identity:
+      return GroupBackend::Alias;
+    case OpKind::Dropout:
+      return n.has_output(1) && uses[static_cast<size_t>(n.outputs[1])] > 0 ? GroupBackend::Halide
+                                                                            : GroupBackend::Alias;
+    case OpKind::Transpose:
+    case OpKind::Slice:
+    case OpKind::Concat:
+      return GroupBackend::Movement;
+    default:
+      (void)g;
+      return GroupBackend::Halide;
+  }
+}
+
+}  // namespace
+
+std::string_view group_backend_name(GroupBackend b) {
+  switch (b) {
+    case GroupBackend::Recurrent:
+      return "llvm-recurrent";
+    case GroupBackend::Halide:
+      return "halide";
+    case GroupBackend::Alias:
+      return "alias";
+    case GroupBackend::Movement:
+      return "movement";
+  }
+  return "?";
+}
+
+std::string KernelGroup::describe(const Graph& parent) const {
+  std::string s;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const Node& n = parent.nodes[nodes[i]];
+    s += fmt::format("{}{} ({})", i ? " + " : "", n.name, op_name(n.op));
+  }
+  return s;
+}
+
+Graph KernelGroup::extract(const Graph& parent) const {
+  Graph g;
+  g.name = fmt::format("{}_group{}", parent.name, id);
+  std::vector<ValueId> map(parent.values.size(), kNoValue);
+  auto import = [&](ValueId id) -> ValueId {
+    if (id == kNoValue) return kNoValue;
+    ValueId& m = map[static_cast<size_t>(id)];
+    if (m != kNoValue) return m;
+    const Value& v = parent.value(id);
+    m = v.constant ? g.add_constant(v.name, *v.constant) : g.add_value(v.name, v.type);
+    return m;
+  };
+  for (ValueId in : inputs)
+    g.inputs.push_back(import(in));
+  for (size_t ni : nodes) {
+    Node n = parent.nodes[ni];
+    for (ValueId& in : n.inputs)
+      in = import(in);
+    for (ValueId& out : n.outputs)
+      out = import(out);
+    g.nodes.push_back(std::move(n));
+  }
+  for (ValueId out : outputs)
+    g.outputs.push_back(import(out));
+  infer_shapes(g);
+  return g;
+}
+
+std::string Partition::print(const Graph& parent) const {
+  auto names = [&](const std::vector<ValueId>& ids) {
+    std::string s;
+    for (size_t i = 0; i < ids.size(); ++i)
+      s += fmt::format("{}%{}: {}", i ? ", " : "", parent.value(ids[i]).name,
+                       parent.value(ids[i]).type ? type_str(*parent.value(ids[i]).type) : "?");
+    return s;
+  };
+  std::string s = fmt::format("partition {} ({} groups) {{\n", parent.name, groups.size());
+  for (const KernelGroup& gr : groups) {
+    s += fmt::format("  group {} [{}] ({}) -> ({})\n", gr.id, group_backend_name(gr.backend),
+                     names(gr.inputs), names(gr.outputs));
+    for (size_t ni : gr.nodes)
+      s += fmt::format("    {} = {}\n", parent.nodes[ni].name, op_name(parent.nodes[ni].op));
+  }
+  return s + "}\n";
+}
+
+Partition partition_graph(const Graph& graph) {
+  const std::vector<int64_t> uses = graph.use_counts();
+  std::vector<int> group_of_value(graph.values.size(), -1);
+  std::vector<int> group_of_node(graph.nodes.size(), -1);
+  Partition part;
+
+  // Whether node n may join group g through its input `x` (Halide only): x
+  // is the single-use output of g's last node and n's other inputs come
+  // from earlier groups, so running n at the end of g breaks no dependence.
+  auto can_join = [&](const Node& n, ValueId x, const KernelGroup& g) {
+    if (group_of_value[static_cast<size_t>(x)] != g.id || uses[static_cast<size_t>(x)] != 1)
+      return false;
+    const Node& tail = graph.nodes[g.nodes.back()];
+    if (tail.outputs.empty() || tail.outputs[0] != x) return false;
+    for (ValueId in : n.inputs) {
+      if (in == kNoValue || in == x || graph.is_constant(in)) continue;
+      if (group_of_value[static_cast<size_t>(in)] >= g.id) return false;
+    }
+    if (is_elementwise(n.op)) return true;
+    if (is_pool(n.op) && x == n.inputs[0]) {
+      const OpKind anchor = graph.nodes[g.nodes.front()].op;
+      return anchor == OpKind::Conv && !is_pool(tail.op);
+    }
+    return false;
+  };
+
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const Node& n = graph.nodes[i];
+    const GroupBackend backend = backend_of(graph, n, uses);
+    int target = -1;
+    if (backend == GroupBackend::Halide) {
+      for (ValueId x : n.inputs) {
+        if (x == kNoValue || graph.is_constant(x)) continue;
+        int gi = group_of_value[static_cast<size_t>(x)];
+        if (gi >= 0 && part.groups[static_cast<size_t>(gi)].backend == GroupBackend::Halide &&
+            can_join(n, x, part.groups[static_cast<size_t>(gi)])) {
+          target = gi;
+          break;
+        }
+      }
+    }
+    if (target < 0) {
+      KernelGroup g;
+      g.id = static_cast<int>(part.groups.size());
+      g.backend = backend;
+      part.groups.push_back(std::move(g));
+      target = static_cast<int>(part.groups.size()) - 1;
+    }
+    part.groups[static_cast<size_t>(target)].nodes.push_back(i);
+    group_of_node[i] = target;
+    for (ValueId o : n.outputs)
+      if (o != kNoValue) group_of_value[static_cast<size_t>(o)] = target;
+  }
+
+  // Inputs and outputs of each group, in first-use / definition order.
+  std::vector<bool> is_graph_output(graph.values.size(), false);
+  for (ValueId o : graph.outputs)
+    is_graph_output[static_cast<size_t>(o)] = true;
+  std::vector<std::vector<int>> readers(graph.values.size());
+  for (size_t i = 0; i < graph.nodes.size(); ++i)
+    for (ValueId in : graph.nodes[i].inputs)
+      if (in != kNoValue) readers[static_cast<size_t>(in)].push_back(group_of_node[i]);
+  for (KernelGroup& g : part.groups) {
+    for (size_t ni : g.nodes) {
+      for (ValueId in : graph.nodes[ni].inputs) {
+        if (in == kNoValue || graph.is_constant(in)) continue;
+        if (group_of_value[static_cast<size_t>(in)] == g.id) continue;
+        if (std::find(g.inputs.begin(), g.inputs.end(), in) == g.inputs.end())
+          g.inputs.push_back(in);
+      }
+      for (ValueId o : graph.nodes[ni].outputs) {
+        if (o == kNoValue) continue;
+        // A value nobody reads is still an output: the kernel writes it.
+        bool outside =
+            is_graph_output[static_cast<size_t>(o)] || readers[static_cast<size_t>(o)].empty();
+        for (int r : readers[static_cast<size_t>(o)])
+          outside |= r != g.id;
+        if (outside) g.outputs.push_back(o);
+      }
+    }
+  }
+  return part;
+}
+
+}  // namespace loom

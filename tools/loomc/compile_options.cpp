@@ -1,0 +1,50 @@
+// The command-line options shared by every loomc command that compiles a model.
+#include <fmt/format.h>
+
+#include "compiler/compile.h"
+#include "tools/loomc/cli.h"
+
+namespace loomc {
+
+loom::CompileOptions compile_options(Args& args) {
+  loom::CompileOptions o;
+  if (auto t = args.take("--target")) o.target = *t;
+  loom::check_target(o.target);
+  if (auto t = args.take("--threads")) {
+    try {
+      size_t used = 0;
+      o.threads = std::stoi(*t, &used);
+      if (used != t->size() || o.threads < 0 || o.threads > 1024) throw std::invalid_argument(*t);
+    } catch (const std::exception&) {
+      throw loom::UsageError(
+          fmt::format("--threads '{}': expected a number from 0 (one per core) to 1024", *t));
+    }
+  }
+  if (auto s = args.take("--schedule")) o.schedule = *s;
+  if (auto d = args.take("--dump-llvm")) o.dump_llvm_dir = *d;
+  for (const std::string& list : args.take_all("--print-after")) {
+    size_t start = 0;
+    while (start <= list.size()) {
+      size_t comma = list.find(',', start);
+      if (comma == std::string::npos) comma = list.size();
+      if (comma > start) o.passes.print_after.insert(list.substr(start, comma - start));
+      start = comma + 1;
+    }
+  }
+  o.passes.print_after_all = args.flag("--print-after-all");
+  loom::check_pass_names(o.passes.print_after);
+  return o;
+}
+
+std::string compile_options_help() {
+  return fmt::format(
+      "  --target T            host (default), x86-64-avx512, x86-64-avx2, x86-64\n"
+      "  --threads N           threads per kernel (default 1; 0: one per core)\n"
+      "  --schedule S          schedule choice passed to the backends (default 'default')\n"
+      "  --dump-llvm DIR       write the generated LLVM IR (.ll) and assembly (.s) to DIR\n"
+      "  --print-after P[,P]   print the IR after these passes to stderr ({})\n"
+      "  --print-after-all     print the IR after every pass\n",
+      fmt::join(loom::known_pass_names(), ", "));
+}
+
+}  // namespace loomc
