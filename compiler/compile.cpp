@@ -1,6 +1,7 @@
 // The compile driver: passes, partition, backends, executable.
 #include "compiler/compile.h"
 
+#include <filesystem>
 #include <iostream>
 #include <map>
 
@@ -68,6 +69,13 @@ Executable compile(const Graph& graph, const CompileOptions& options) {
   bo.threads = options.threads;
   bo.schedule = options.schedule;
   bo.dump_dir = options.dump_llvm_dir;
+  if (!bo.dump_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(bo.dump_dir, ec);
+    if (ec)
+      throw IOError(
+          fmt::format("cannot create the dump directory '{}': {}", bo.dump_dir, ec.message()));
+  }
   if (options.threads != 1) {
     // One pinned team shared by every kernel, instead of one per kernel.
     auto team = std::make_shared<ThreadTeam>(options.threads);

@@ -52,5 +52,6 @@ std::string compile_options_help();
 // Registered by each cmd_*.cpp.
 Command ir_command();
 Command check_command();
+Command run_command();
 
 }  // namespace loomc

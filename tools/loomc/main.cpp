@@ -13,7 +13,7 @@
 namespace loomc {
 
 const std::vector<Command>& commands() {
-  static const std::vector<Command> all = {ir_command(), check_command()};
+  static const std::vector<Command> all = {ir_command(), check_command(), run_command()};
   return all;
 }
 
