@@ -150,7 +150,7 @@ class JitGemmProjection final : public InputProjection {
 
 using StepFn = void (*)(void**, int64_t, int64_t);
 
-struct Direction_ {
+struct DirectionState {
   StepFn fn = nullptr;
   AlignedFloats weights, h, c, rh, z, rbh, peep;
   std::array<void*, kNumStepArgs> args{};
@@ -263,7 +263,7 @@ class Kernel final : public RecurrentKernel {
       return batch_first ? (b * D_ + d) * H_ : (d * B_ + b) * H_;
     };
     for (int64_t d = 0; d < D_; ++d) {
-      Direction_& dir = dirs_[static_cast<size_t>(d)];
+      DirectionState& dir = dirs_[static_cast<size_t>(d)];
       for (int64_t b = 0; b < B_; ++b) {
         float* h = dir.h.data() + b * HP_;
         if (spec_.has_initial_h)
@@ -287,7 +287,7 @@ class Kernel final : public RecurrentKernel {
     team_->parallel_for(T_, [&](int tid) { thread_job(x, tid); });
 
     for (int64_t d = 0; d < D_; ++d) {
-      const Direction_& dir = dirs_[static_cast<size_t>(d)];
+      const DirectionState& dir = dirs_[static_cast<size_t>(d)];
       const float* hf = dir.h.data() + (steps & 1) * B_ * HP_;
       for (int64_t b = 0; b < B_; ++b) {
         if (spec_.want_y_h)
@@ -368,7 +368,7 @@ class Kernel final : public RecurrentKernel {
   }
 
   void pack_direction(int64_t d, const StepLoopDesc& desc) {
-    Direction_& dir = dirs_[static_cast<size_t>(d)];
+    DirectionState& dir = dirs_[static_cast<size_t>(d)];
     int64_t total = 0;
     for (const auto& p : desc.passes)
       total += HP_ * H_ * static_cast<int64_t>(p.gates.size());
@@ -438,7 +438,7 @@ class Kernel final : public RecurrentKernel {
     projection_->run(x, proj_.data(), parts * tid / T_, parts * (tid + 1) / T_);
     global_barrier_.arrive_and_wait();
     auto run_dir = [&](int64_t d, int member) {
-      Direction_& dir = dirs_[static_cast<size_t>(d)];
+      DirectionState& dir = dirs_[static_cast<size_t>(d)];
       if (member >= dir.group) return;
       const int64_t b0 = nblk_ * member / dir.group, b1 = nblk_ * (member + 1) / dir.group;
       dir.fn(dir.args.data(), b0, b1);
@@ -467,7 +467,7 @@ class Kernel final : public RecurrentKernel {
   std::unique_ptr<JitCode> code_;
   std::unique_ptr<InputProjection> projection_;
   AlignedFloats proj_;
-  std::array<Direction_, 2> dirs_;  // SpinBarrier pins them in place
+  std::array<DirectionState, 2> dirs_;  // SpinBarrier pins them in place
   SpinBarrier global_barrier_;
 };
 
