@@ -1,0 +1,340 @@
+// The default heuristic scheduler for x86: reads a pipeline description
+// (pipeline_info.h) and produces a GroupSchedule value, which the backend
+// applies exactly like one loaded from JSON.
+//
+// Rules, in short:
+// - Input wrappers, padding wrappers of pools and elementwise/view functions
+//   are inlined into their consumers; anything a conv/dense accumulation
+//   reads repeatedly (a padded input, an elementwise result) is computed at
+//   the root so the hot loop reads plain memory.
+// - A conv/dense accumulation is register-blocked inside a tile of its "host":
+//   the group output it flows into through elementwise ops only (the epilogue
+//   is then fused: computed inline at the tile), or else its own value
+//   function. Two tile shapes:
+//     wide maps (innermost pixel extent >= one vector): vectors of output
+//       pixels x a block of output channels, parallel over rows;
+//     small maps: vectors of output channels x a few pixels, parallel over
+//       output-channel blocks (a 7x7 map has too few rows to share).
+//   The reduction (input channels innermost, then kernel taps) runs inside
+//   the register block.
+// - Vectors are sized to the target (16 f32 lanes for AVX-512, 8 AVX2, 4 SSE).
+// - threads == 1 emits no parallel loop.
+#include <algorithm>
+
+#include "backends/halide/pipeline_info.h"
+
+namespace loom::halide_detail {
+
+namespace {
+
+LoopDirective split(const std::string& v, const std::string& outer, const std::string& inner,
+                    int64_t factor, int64_t extent) {
+  LoopDirective d{LoopDirective::Kind::Split, {v, outer, inner}, factor, TailStrategy::Auto};
+  // ShiftInwards (Auto on a pure stage) keeps every tile full, so the
+  // accumulations computed inside have constant extents and unroll; it
+  // recomputes a few outputs at the edge instead of guarding them.
+  d.tail = factor <= extent ? TailStrategy::Auto : TailStrategy::GuardWithIf;
+  return d;
+}
+LoopDirective guarded_split(const std::string& v, const std::string& outer,
+                            const std::string& inner, int64_t factor) {
+  return {LoopDirective::Kind::Split, {v, outer, inner}, factor, TailStrategy::GuardWithIf};
+}
+LoopDirective one(LoopDirective::Kind k, const std::string& v) {
+  return {k, {v}, 0, TailStrategy::Auto};
+}
+LoopDirective reorder(std::vector<std::string> vars) {
+  return {LoopDirective::Kind::Reorder, std::move(vars), 0, TailStrategy::Auto};
+}
+
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
+
+// Loops outside a tile, innermost first, with extents.
+struct OuterLoop {
+  std::string var;
+  int64_t extent;
+};
+
+// Picks the loop to run in parallel and moves it outermost. Returns the new
+// order (innermost first).
+std::vector<OuterLoop> parallel_outer(std::vector<OuterLoop> loops, int threads,
+                                      std::vector<LoopDirective>& ds, bool* moved) {
+  *moved = false;
+  if (threads <= 1 || loops.empty()) return loops;
+  int pick = -1;
+  // Prefer the outermost loop with enough iterations to share; else the largest.
+  for (int i = static_cast<int>(loops.size()) - 1; i >= 0 && pick < 0; --i)
+    if (loops[static_cast<size_t>(i)].extent >= 2 * threads) pick = i;
+  if (pick < 0) {
+    int64_t best = 1;
+    for (size_t i = 0; i < loops.size(); ++i)
+      if (loops[i].extent > best) {
+        best = loops[i].extent;
+        pick = static_cast<int>(i);
+      }
+  }
+  if (pick < 0) return loops;
+  OuterLoop p = loops[static_cast<size_t>(pick)];
+  if (pick != static_cast<int>(loops.size()) - 1) {
+    loops.erase(loops.begin() + pick);
+    loops.push_back(p);
+    *moved = true;
+  }
+  ds.push_back(one(LoopDirective::Kind::Parallel, p.var));
+  return loops;
+}
+
+StageSchedule generic_loops(const FuncInfo& f, int lanes, int threads) {
+  StageSchedule st;
+  if (f.vars.empty()) return st;
+  std::vector<OuterLoop> outer;
+  size_t first_outer = 0;
+  if (f.extents[0] >= lanes) {
+    const std::string& v = f.vars[0];
+    st.directives.push_back(split(v, v + "o", v + "v", lanes, f.extents[0]));
+    st.directives.push_back(one(LoopDirective::Kind::Vectorize, v + "v"));
+    outer.push_back({v + "o", ceil_div(f.extents[0], lanes)});
+    first_outer = 1;
+  }
+  for (size_t i = first_outer; i < f.vars.size(); ++i)
+    outer.push_back({f.vars[i], f.extents[i]});
+  std::vector<LoopDirective> par;
+  bool moved = false;
+  outer = parallel_outer(outer, threads, par, &moved);
+  if (moved) {
+    std::vector<std::string> order;
+    if (first_outer) order.push_back(f.vars[0] + "v");
+    for (const OuterLoop& l : outer)
+      order.push_back(l.var);
+    if (order.size() >= 2) st.directives.push_back(reorder(order));
+  }
+  st.directives.insert(st.directives.end(), par.begin(), par.end());
+  return st;
+}
+
+struct Tiling {
+  StageSchedule host;
+  StageSchedule acc_pure, acc_update;
+  std::string at_var;
+};
+
+// Register-blocked tile of accumulator `a` inside host `h` (same loops).
+bool tile_accumulator(const FuncInfo& h, const FuncInfo& a, int lanes, int threads, Tiling& t) {
+  const int c = a.channel_var, p = a.pixel_var;
+  if (c < 0 || p < 0 || c == p) return false;
+  const std::string& cv = h.vars[static_cast<size_t>(c)];
+  const std::string& pv = h.vars[static_cast<size_t>(p)];
+  const int64_t ce = h.extents[static_cast<size_t>(c)], pe = h.extents[static_cast<size_t>(p)];
+  std::vector<OuterLoop> rest;
+  for (size_t i = 0; i < h.vars.size(); ++i)
+    if (static_cast<int>(i) != c && static_cast<int>(i) != p)
+      rest.push_back({h.vars[i], h.extents[i]});
+  std::vector<std::string> rest_names;
+  for (const OuterLoop& l : rest)
+    rest_names.push_back(l.var);
+  std::vector<std::string> rvars_channel_first = a.rvars;
+  // The accumulator lists its reduction loops taps first, channel last: run
+  // the input channels innermost.
+  if (a.acc == AccKind::Conv && !rvars_channel_first.empty())
+    std::rotate(rvars_channel_first.begin(), rvars_channel_first.end() - 1,
+                rvars_channel_first.end());
+
+  auto& hd = t.host.directives;
+  const bool vectorize_pixels = a.acc == AccKind::Conv ? pe >= lanes : false;
+  if (vectorize_pixels) {
+    const int64_t xb = pe >= 2 * lanes ? 2 : 1;
+    const int64_t cb = std::min<int64_t>(ce, xb == 2 ? 4 : 8);
+    hd.push_back(split(pv, pv + "o", pv + "i", lanes * xb, pe));
+    hd.push_back(split(cv, cv + "o", cv + "i", cb, ce));
+    std::vector<OuterLoop> outer{{pv + "o", ceil_div(pe, lanes * xb)},
+                                 {cv + "o", ceil_div(ce, cb)}};
+    outer.insert(outer.end(), rest.begin(), rest.end());
+    std::vector<LoopDirective> par;
+    bool moved = false;
+    outer = parallel_outer(outer, threads, par, &moved);
+    std::vector<std::string> order{pv + "i", cv + "i"};
+    for (const OuterLoop& l : outer)
+      order.push_back(l.var);
+    hd.push_back(reorder(order));
+    hd.push_back({LoopDirective::Kind::Vectorize, {pv + "i"}, lanes, TailStrategy::GuardWithIf});
+    hd.push_back(one(LoopDirective::Kind::Unroll, cv + "i"));
+    hd.insert(hd.end(), par.begin(), par.end());
+    t.at_var = pv + "o";
+
+    t.acc_pure.directives.push_back(
+        {LoopDirective::Kind::Vectorize, {pv}, lanes, TailStrategy::GuardWithIf});
+    t.acc_pure.directives.push_back(one(LoopDirective::Kind::Unroll, cv));
+    auto& ud = t.acc_update.directives;
+    ud.push_back(guarded_split(pv, pv + "u", pv + "v", lanes));
+    std::vector<std::string> uorder{pv + "v", pv + "u", cv};
+    uorder.insert(uorder.end(), rvars_channel_first.begin(), rvars_channel_first.end());
+    uorder.insert(uorder.end(), rest_names.begin(), rest_names.end());
+    ud.push_back(reorder(uorder));
+    ud.push_back(one(LoopDirective::Kind::Vectorize, pv + "v"));
+    ud.push_back(one(LoopDirective::Kind::Unroll, pv + "u"));
+    ud.push_back(one(LoopDirective::Kind::Unroll, cv));
+    return true;
+  }
+  if (ce < lanes) return false;
+  // Vectors of output channels x a few pixels.
+  const int64_t cbv = ce >= 2 * lanes ? 2 : 1;
+  const int64_t xb = std::min<int64_t>(pe, cbv == 2 ? 7 : 14);
+  hd.push_back(split(cv, cv + "o", cv + "i", lanes * cbv, ce));
+  hd.push_back(split(pv, pv + "o", pv + "i", xb, pe));
+  std::vector<OuterLoop> outer{{pv + "o", ceil_div(pe, xb)}};
+  outer.insert(outer.end(), rest.begin(), rest.end());
+  outer.push_back({cv + "o", ceil_div(ce, lanes * cbv)});
+  std::vector<LoopDirective> par;
+  bool moved = false;
+  // Small maps: share output-channel blocks, which sit outermost already.
+  if (threads > 1) par.push_back(one(LoopDirective::Kind::Parallel, cv + "o"));
+  std::vector<std::string> order{cv + "i", pv + "i"};
+  for (const OuterLoop& l : outer)
+    order.push_back(l.var);
+  (void)moved;
+  hd.push_back(reorder(order));
+  hd.push_back({LoopDirective::Kind::Vectorize, {cv + "i"}, lanes, TailStrategy::GuardWithIf});
+  hd.push_back(one(LoopDirective::Kind::Unroll, pv + "i"));
+  hd.insert(hd.end(), par.begin(), par.end());
+  t.at_var = pv + "o";
+
+  t.acc_pure.directives.push_back(
+      {LoopDirective::Kind::Vectorize, {cv}, lanes, TailStrategy::GuardWithIf});
+  t.acc_pure.directives.push_back(one(LoopDirective::Kind::Unroll, pv));
+  auto& ud = t.acc_update.directives;
+  ud.push_back(guarded_split(cv, cv + "u", cv + "v", lanes));
+  std::vector<std::string> uorder{cv + "v", cv + "u", pv};
+  uorder.insert(uorder.end(), rvars_channel_first.begin(), rvars_channel_first.end());
+  uorder.insert(uorder.end(), rest_names.begin(), rest_names.end());
+  ud.push_back(reorder(uorder));
+  ud.push_back(one(LoopDirective::Kind::Vectorize, cv + "v"));
+  ud.push_back(one(LoopDirective::Kind::Unroll, cv + "u"));
+  ud.push_back(one(LoopDirective::Kind::Unroll, pv));
+  return true;
+}
+
+}  // namespace
+
+GroupSchedule make_default_schedule(const PipelineInfo& info, int lanes, int threads,
+                                    const std::string& target) {
+  GroupSchedule s;
+  s.group = info.group;
+  s.producer = "default";
+  s.target = target;
+  const auto& fs = info.funcs;
+  const size_t n = fs.size();
+  enum class Place { Inline, Root, Tiled };
+  std::vector<Place> place(n, Place::Inline);
+  std::vector<int> host_of(n, -1);  // accumulator -> its tile host
+
+  auto all_consumers = [&](size_t i, auto pred) {
+    for (int c : fs[i].consumers)
+      if (!pred(fs[static_cast<size_t>(c)])) return false;
+    return true;
+  };
+  auto read_by_acc = [&](size_t i) {
+    return !all_consumers(i, [](const FuncInfo& c) { return c.role != FuncRole::Accumulator; });
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const FuncInfo& f = fs[i];
+    if (f.is_output) {
+      place[i] = Place::Root;
+      continue;
+    }
+    switch (f.role) {
+      case FuncRole::Input:
+      case FuncRole::Accumulator:
+        break;
+      case FuncRole::Boundary:
+      case FuncRole::Pointwise:
+        if (read_by_acc(i)) place[i] = Place::Root;
+        break;
+      case FuncRole::Window:
+        if (!all_consumers(i, [](const FuncInfo& c) { return c.role == FuncRole::Pointwise; }))
+          place[i] = Place::Root;
+        break;
+      case FuncRole::Reduction:
+        place[i] = Place::Root;
+        break;
+      case FuncRole::AccValue: {
+        // Follow single pointwise consumers of the same shape to the func
+        // that will be stored: the epilogue is fused into that func's tile.
+        size_t cur = i;
+        bool ok = true;
+        while (ok && !fs[cur].is_output) {
+          if (fs[cur].consumers.size() != 1) {
+            ok = false;
+            break;
+          }
+          size_t next = static_cast<size_t>(fs[cur].consumers[0]);
+          ok = fs[next].role == FuncRole::Pointwise && fs[next].extents == f.extents &&
+               !read_by_acc(next);
+          cur = next;
+        }
+        if (!ok || cur == i) {
+          place[i] = Place::Root;
+          host_of[static_cast<size_t>(f.value_of)] = static_cast<int>(i);
+        } else {
+          host_of[static_cast<size_t>(f.value_of)] = static_cast<int>(cur);
+        }
+        break;
+      }
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const FuncInfo& f = fs[i];
+    if (f.role == FuncRole::Accumulator && host_of[i] >= 0) {
+      // Accumulators whose host is inline (never, by construction) fall back to root.
+      if (place[static_cast<size_t>(host_of[i])] == Place::Inline) place[i] = Place::Root;
+    }
+  }
+
+  for (size_t i = 0; i < n; ++i) {
+    const FuncInfo& f = fs[i];
+    if (place[i] != Place::Root) continue;
+    FuncSchedule fsch;
+    fsch.func = f.name;
+    fsch.compute.kind = LoopLevel::Kind::Root;
+    // Is this the host of an accumulator?
+    int acc = -1;
+    for (size_t a = 0; a < n; ++a)
+      if (host_of[a] == static_cast<int>(i)) acc = static_cast<int>(a);
+    Tiling t;
+    if (acc >= 0 && tile_accumulator(f, fs[static_cast<size_t>(acc)], lanes, threads, t)) {
+      fsch.stages.push_back(std::move(t.host));
+      s.funcs.push_back(std::move(fsch));
+      const FuncInfo& a = fs[static_cast<size_t>(acc)];
+      FuncSchedule asch;
+      asch.func = a.name;
+      asch.compute = {LoopLevel::Kind::At, f.name, t.at_var};
+      t.acc_update.update = 0;
+      asch.stages.push_back(std::move(t.acc_pure));
+      asch.stages.push_back(std::move(t.acc_update));
+      s.funcs.push_back(std::move(asch));
+      continue;
+    }
+    if (acc >= 0) {
+      // No register tile fits: compute the accumulation at the root, vectorized.
+      const FuncInfo& a = fs[static_cast<size_t>(acc)];
+      FuncSchedule asch;
+      asch.func = a.name;
+      asch.compute.kind = LoopLevel::Kind::Root;
+      asch.stages.push_back(generic_loops(a, lanes, threads));
+      StageSchedule up;
+      up.update = 0;
+      if (!a.vars.empty() && a.extents[0] >= lanes) {
+        up.directives.push_back(guarded_split(a.vars[0], a.vars[0] + "o", a.vars[0] + "v", lanes));
+        up.directives.push_back(one(LoopDirective::Kind::Vectorize, a.vars[0] + "v"));
+      }
+      asch.stages.push_back(std::move(up));
+      s.funcs.push_back(std::move(asch));
+    }
+    fsch.stages.push_back(generic_loops(f, lanes, threads));
+    s.funcs.push_back(std::move(fsch));
+  }
+  return s;
+}
+
+}  // namespace loom::halide_detail

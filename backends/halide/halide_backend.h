@@ -1,0 +1,68 @@
+// The Halide backend: turns one kernel group (a small standalone Graph whose
+// inputs are the group's run-time inputs, whose constants are its weights
+// and whose outputs are the group's outputs) into ONE Halide pipeline,
+// specialized to its shapes with the weights baked in as constant buffers,
+// JIT-compiled once and run many times.
+//
+// Scheduling goes through ir/schedule.h values: the default heuristic
+// (backends/halide/default_schedule.cpp) produces a GroupSchedule that is
+// applied by the same code that applies one loaded from JSON. Halide's
+// autoschedulers (Mullapudi2016, Adams2019, Li2018, loaded as plugins) are
+// the other producers; their result is recorded as a GroupSchedule that
+// names the autoscheduler and carries its C++ text.
+//
+// Only f32 tensors are computed here; other dtypes raise UnsupportedError
+// naming the node. This header holds no Halide type.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "ir/schedule.h"
+
+namespace loom {
+
+struct HalideGroupOptions {
+  // "host" (the machine's own features), "x86-64-avx512" (Skylake-AVX512
+  // feature set), "x86-64-avx2" (AVX2 + FMA + F16C), "x86-64" (SSE4.1).
+  // Unknown names, and targets the host cannot run, raise UsageError.
+  std::string target = "host";
+  // 1: no parallel loops. More: parallel loops on Halide's thread pool,
+  // whose size is HL_NUM_THREADS (set to `threads` here if unset).
+  int threads = 1;
+  // "default", "mullapudi2016", "adams2019", "li2018"; ignored when
+  // `schedule` is given.
+  std::string schedule_source = "default";
+  std::optional<GroupSchedule> schedule;
+};
+
+class HalideKernel {
+ public:
+  virtual ~HalideKernel() = default;
+  // Inputs in group-input order, outputs in group-output order; outputs
+  // must be allocated with the group's output types. InputError on a
+  // count, dtype or shape mismatch.
+  virtual void run(const std::vector<const Tensor*>& inputs,
+                   const std::vector<Tensor*>& outputs) const = 0;
+  // Allocates the outputs and runs.
+  std::vector<Tensor> operator()(const std::vector<Tensor>& inputs) const;
+  // The schedule actually applied (for --dump-schedule).
+  virtual const GroupSchedule& schedule() const = 0;
+  virtual const Graph& group() const = 0;
+  // Halide's loop-nest description of the compiled pipeline (debugging aid).
+  virtual std::string loop_nest() const = 0;
+};
+
+std::unique_ptr<HalideKernel> compile_halide_group(const Graph& group,
+                                                   const HalideGroupOptions& options = {});
+
+// The default heuristic schedule of a group for a target, without compiling.
+GroupSchedule default_halide_schedule(const Graph& group, const HalideGroupOptions& options = {});
+
+// Vector width in f32 lanes of a target name (16, 8 or 4); UsageError if unknown.
+int halide_target_vector_lanes(const std::string& target);
+
+}  // namespace loom
