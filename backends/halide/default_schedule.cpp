@@ -118,6 +118,7 @@ struct Tiling {
   StageSchedule host;
   StageSchedule acc_pure, acc_update;
   std::string at_var;
+  std::vector<std::string> acc_storage;
 };
 
 // Register-blocked tile of accumulator `a` inside host `h` (same loops).
@@ -200,6 +201,10 @@ bool tile_accumulator(const FuncInfo& h, const FuncInfo& a, int lanes, int threa
   hd.insert(hd.end(), par.begin(), par.end());
   t.at_var = pv + "o";
 
+  // The tile is vectorized over channels: store it channels innermost so the
+  // accumulators load and store as whole vectors, not gathers.
+  t.acc_storage = {cv, pv};
+  t.acc_storage.insert(t.acc_storage.end(), rest_names.begin(), rest_names.end());
   t.acc_pure.directives.push_back(
       {LoopDirective::Kind::Vectorize, {cv}, lanes, TailStrategy::GuardWithIf});
   t.acc_pure.directives.push_back(one(LoopDirective::Kind::Unroll, pv));
@@ -309,6 +314,7 @@ GroupSchedule make_default_schedule(const PipelineInfo& info, int lanes, int thr
       FuncSchedule asch;
       asch.func = a.name;
       asch.compute = {LoopLevel::Kind::At, f.name, t.at_var};
+      asch.storage_order = t.acc_storage;
       t.acc_update.update = 0;
       asch.stages.push_back(std::move(t.acc_pure));
       asch.stages.push_back(std::move(t.acc_update));
