@@ -555,3 +555,28 @@ TEST_CASE("compile_recurrent and run raise typed errors naming the node", "[llvm
   CHECK_THROWS_AS(k->run(x.data(), &ok, nullptr, nullptr, nullptr, yh.data(), yc.data()),
                   InputError);
 }
+
+TEST_CASE("LLVM recurrent kernel with zero time steps returns the initial state",
+          "[llvm][recurrent]") {
+  Config c;
+  c.seq = 0;
+  c.batch = 2;
+  c.hidden = 19;
+  c.init_h = true;
+  c.init_c = true;
+  c.attrs.direction = Direction::Bidirectional;
+  std::mt19937 rng(11);
+  const Weights w = make_weights(c, rng);
+  RecurrentCompileOptions opt;
+  opt.threads = 2;
+  auto k = compile_recurrent(make_spec(c, w), opt);
+  const Tensor h0 = uniform(state_shape(c), rng, 1.f), c0 = uniform(state_shape(c), rng, 1.f);
+  std::vector<float> yh(static_cast<size_t>(h0.numel()), 9.f), yc(yh.size(), 9.f);
+  float dummy = 0.f;
+  k->run(&dummy, static_cast<const int32_t*>(nullptr), h0.data<float>(), c0.data<float>(), &dummy,
+         yh.data(), yc.data());
+  for (size_t i = 0; i < yh.size(); ++i) {
+    CHECK(yh[i] == h0.data<float>()[i]);
+    CHECK(yc[i] == c0.data<float>()[i]);
+  }
+}
