@@ -34,6 +34,16 @@ void register_kernel_factory(GroupBackend backend, KernelFactory factory) {
     r.factories.erase(backend);
 }
 
+void register_builtin_backends() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    Registry& r = registry();
+    std::lock_guard lock(r.mutex);
+    if (!r.factories.count(GroupBackend::Halide))
+      r.factories[GroupBackend::Halide] = std::make_shared<KernelFactory>(make_halide_kernel);
+  });
+}
+
 std::shared_ptr<const KernelFactory> find_kernel_factory(GroupBackend backend) {
   Registry& r = registry();
   std::lock_guard lock(r.mutex);

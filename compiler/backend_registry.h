@@ -1,9 +1,9 @@
 // The backend registry: for each kind of kernel group (see
 // compiler/passes/partition.h), the factory that turns the group, extracted
 // as a standalone Graph, into a runtime Kernel. The recurrent (LLVM) and
-// data-movement factories are built in; the Halide backend registers itself
-// by calling register_kernel_factory(GroupBackend::Halide, ...) before
-// compile() runs (e.g. from an explicit init function its library exports).
+// data-movement factories are built in; the Halide factory is registered by
+// register_builtin_backends(), which compile() calls (explicitly, since a
+// static initializer in a static library may be dropped by the linker).
 // compile() never substitutes the reference interpreter for a missing
 // factory: it raises UnsupportedError naming the group.
 #pragma once
@@ -13,11 +13,13 @@
 #include <string>
 
 #include "compiler/passes/partition.h"
+#include "ir/schedule.h"
 #include "runtime/kernel.h"
 
 namespace loom {
 
 class ThreadTeam;
+class CompileCache;
 
 // What every factory is told about the compilation.
 struct BackendOptions {
@@ -26,6 +28,18 @@ struct BackendOptions {
   std::string schedule = "default";
   std::string dump_dir;        // write generated code here when set
   ThreadTeam* team = nullptr;  // shared by the kernels of one Executable (may be null)
+  // Set when `schedule` names a JSON model schedule: its contents, by group
+  // name (a group without an entry gets the default schedule and a warning).
+  std::shared_ptr<const ModelSchedule> schedule_file;
+  // When set, factories that schedule their groups record the schedule
+  // they applied here, by group name.
+  ModelSchedule* schedules_used = nullptr;
+  std::function<void(const std::string&)> warning;  // may be null
+  // Null: no caching. Otherwise `cache_key` identifies the group (its graph
+  // with weight hashes, target, host CPU, threads, schedule, Loom build);
+  // a backend appends what else its artifact depends on.
+  CompileCache* cache = nullptr;
+  std::string cache_key;
 };
 
 // `subgraph`: the group as KernelGroup::extract makes it. Inputs and outputs
@@ -39,8 +53,14 @@ void register_kernel_factory(GroupBackend backend, KernelFactory factory);
 // another thread re-registers meanwhile.
 std::shared_ptr<const KernelFactory> find_kernel_factory(GroupBackend backend);
 
-// The built-in factories (also registered by default).
+// Registers the Halide factory unless one is registered already; the first
+// call only (later calls keep whatever the caller registered or removed).
+// compile() calls it; thread-safe.
+void register_builtin_backends();
+
+// The built-in factories (the first two are registered from the start).
 std::unique_ptr<Kernel> make_recurrent_kernel(const Graph& subgraph, const BackendOptions& options);
 std::unique_ptr<Kernel> make_movement_kernel(const Graph& subgraph, const BackendOptions& options);
+std::unique_ptr<Kernel> make_halide_kernel(const Graph& subgraph, const BackendOptions& options);
 
 }  // namespace loom

@@ -9,6 +9,8 @@
 
 #include "compiler/backend_registry.h"
 #include "ir/shape_inference.h"
+#include "ir/text_format.h"
+#include "runtime/compile_cache.h"
 #include "runtime/thread_team.h"
 
 namespace loom {
@@ -23,6 +25,18 @@ void check_target(const std::string& target) {
                   target));
 }
 
+void check_schedule(const std::string& schedule) {
+  static const char* kNames[] = {"default", "mullapudi2016", "adams2019", "li2018"};
+  for (const char* n : kNames)
+    if (schedule == n) return;
+  const std::string ext = ".json";
+  if (schedule.size() > ext.size() && schedule.ends_with(ext)) return;
+  throw UsageError(
+      fmt::format("unknown schedule '{}' (expected default, mullapudi2016, adams2019, li2018 "
+                  "or a FILE.json saved by --dump-schedule)",
+                  schedule));
+}
+
 Graph run_pipeline(const Graph& graph, const CompileOptions& options) {
   check_pass_names(options.passes.print_after);
   Graph g = graph;
@@ -32,7 +46,13 @@ Graph run_pipeline(const Graph& graph, const CompileOptions& options) {
 }
 
 Executable compile(const Graph& graph, const CompileOptions& options) {
+  register_builtin_backends();
   check_target(options.target);
+  check_schedule(options.schedule);
+  // Read before the (slow) passes and kernels so a bad file fails fast.
+  std::shared_ptr<const ModelSchedule> schedule_file;
+  if (options.schedule.ends_with(".json"))
+    schedule_file = std::make_shared<ModelSchedule>(load_model_schedule_file(options.schedule));
   auto report = [&](CompileProgress p) {
     if (options.progress) options.progress(p);
   };
@@ -68,7 +88,13 @@ Executable compile(const Graph& graph, const CompileOptions& options) {
   bo.target = options.target;
   bo.threads = options.threads;
   bo.schedule = options.schedule;
+  bo.schedule_file = schedule_file;
+  bo.schedules_used = options.schedules_used;
+  bo.warning = options.warning ? options.warning : [](const std::string& m) {
+    std::cerr << "loom: warning: " << m << "\n";
+  };
   bo.dump_dir = options.dump_llvm_dir;
+  bo.cache = options.cache;
   if (!bo.dump_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(bo.dump_dir, ec);
@@ -110,7 +136,19 @@ Executable compile(const Graph& graph, const CompileOptions& options) {
     }
     const std::string what = gr.describe(g);
     report({"kernel", done, total, what});
-    step.kernel = (*factories.at(gr.backend))(gr.extract(g), bo);
+    const Graph sub = gr.extract(g);
+    if (bo.cache) {
+      PrintOptions po;
+      po.weight_summaries = false;
+      bo.cache_key = fmt::format(
+          "loom group v1\nbackend {}\ntarget {}\nthreads {}\nschedule {}\nbuild {}\nhost {}\n{}",
+          group_backend_name(gr.backend), options.target, options.threads, options.schedule,
+          compile_cache_build_id(), compile_cache_host_id(), print_graph(sub, po));
+      // A schedule file is keyed by content, not by its (reusable) path.
+      if (schedule_file)
+        bo.cache_key += "\nschedule file\n" + save_model_schedule_json(*schedule_file);
+    }
+    step.kernel = (*factories.at(gr.backend))(sub, bo);
     for (ValueId v : gr.inputs)
       step.inputs.push_back(slot(v));
     for (ValueId v : gr.outputs)

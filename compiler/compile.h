@@ -4,7 +4,8 @@
 //         ─► one Kernel per group via the backend registry ─► Executable
 //
 // Nothing falls back to the reference interpreter: a group no registered
-// backend can generate is an UnsupportedError naming its nodes.
+// backend can generate is an UnsupportedError naming its nodes. compile()
+// registers the built-in backends (register_builtin_backends()) first.
 #pragma once
 
 #include <functional>
@@ -12,9 +13,12 @@
 
 #include "compiler/pass_manager.h"
 #include "compiler/passes/partition.h"
+#include "ir/schedule.h"
 #include "runtime/executable.h"
 
 namespace loom {
+
+class CompileCache;
 
 struct CompileProgress {
   std::string stage;  // "passes", "partition", "kernel", "done"
@@ -27,16 +31,31 @@ struct CompileOptions {
   // host, x86-64-avx512, x86-64-avx2 or x86-64; anything else is a UsageError.
   std::string target = "host";
   int threads = 1;  // <= 0: one per core
+  // How Halide groups are scheduled: "default" (the heuristic scheduler),
+  // "mullapudi2016", "adams2019", "li2018" (Halide's autoschedulers), or a
+  // FILE.json model schedule (as saved from `schedules_used`, e.g. by
+  // `loomc --dump-schedule`), applied per group by name; a group the file
+  // has no entry for gets the default schedule and a warning. Anything
+  // else is a UsageError.
   std::string schedule = "default";
+  // Out: when set, receives the schedule applied to every Halide group.
+  ModelSchedule* schedules_used = nullptr;
+  // Non-fatal notes (a schedule file missing a group); null: printed to stderr.
+  std::function<void(const std::string&)> warning;
   std::string dump_llvm_dir;  // when set, generated LLVM IR and assembly go here
   // print_after / print_after_all (the pass names of default_pipeline() plus
   // "partition"), verify_each, and the stream they print to.
   PassOptions passes;
   std::function<void(const CompileProgress&)> progress;
+  // When set, backends load compiled code from it and store what they build
+  // (runtime/compile_cache.h); it must outlive compile().
+  CompileCache* cache = nullptr;
 };
 
 // UsageError naming the target and listing the valid ones.
 void check_target(const std::string& target);
+// UsageError unless `schedule` is one of the values CompileOptions::schedule accepts.
+void check_schedule(const std::string& schedule);
 
 // The graph after the pass pipeline (exposed for tests and `loomc ir`).
 Graph run_pipeline(const Graph& graph, const CompileOptions& options);

@@ -137,6 +137,7 @@ std::unique_ptr<Kernel> make_recurrent_kernel(const Graph& g, const BackendOptio
   ro.threads = options.threads;
   ro.dump_dir = options.dump_dir;
   ro.team = options.team;
+  ro.cache = options.cache;
   auto kernel = std::make_unique<RecurrentGroupKernel>(
       fmt::format("{} ({})", n.name, op_name(n.op)), compile_recurrent(spec, ro), sources, outs);
   kernel->seq_lens_i64_ = spec.has_sequence_lens && g.type_of(n.inputs[4]).dtype == DType::i64;

@@ -1183,8 +1183,7 @@ class HalideKernelImpl : public HalideKernel {
     if (outputs.size() != graph_.outputs.size())
       throw InputError(fmt::format("group '{}' has {} outputs, got {} output tensors", graph_.name,
                                    graph_.outputs.size(), outputs.size()));
-    H::ParamMap pm;
-    std::vector<H::Buffer<float>> in_bufs;
+    std::vector<const float*> in;
     for (size_t i = 0; i < inputs.size(); ++i) {
       const TensorType& want = graph_.type_of(graph_.inputs[i]);
       if (!inputs[i] || inputs[i]->type() != want)
@@ -1192,11 +1191,9 @@ class HalideKernelImpl : public HalideKernel {
                                      graph_.value(graph_.inputs[i]).name, type_str(want),
                                      inputs[i] ? type_str(inputs[i]->type()) : "null"),
                          graph_.site(graph_.inputs[i]));
-      in_bufs.emplace_back(const_cast<float*>(inputs[i]->data<float>()),
-                           reversed_sizes(want.shape));
-      pm.set(l_->params_[i], in_bufs.back());
+      in.push_back(inputs[i]->data<float>());
     }
-    std::vector<H::Buffer<>> out_bufs;
+    std::vector<float*> out;
     for (size_t i = 0; i < outputs.size(); ++i) {
       const TensorType& want = graph_.type_of(graph_.outputs[i]);
       if (!outputs[i] || outputs[i]->type() != want)
@@ -1204,9 +1201,28 @@ class HalideKernelImpl : public HalideKernel {
                                      graph_.value(graph_.outputs[i]).name, type_str(want),
                                      outputs[i] ? type_str(outputs[i]->type()) : "null"),
                          graph_.site(graph_.outputs[i]));
-      out_bufs.emplace_back(
-          H::Buffer<float>(outputs[i]->data<float>(), reversed_sizes(want.shape)));
+      out.push_back(outputs[i]->data<float>());
     }
+    run_raw(in, out);
+  }
+  void run_raw(const std::vector<const float*>& inputs,
+               const std::vector<float*>& outputs) const override {
+    if (inputs.size() != graph_.inputs.size() || outputs.size() != graph_.outputs.size())
+      throw InternalError(fmt::format("group '{}' takes {} inputs and {} outputs, got {} and {}",
+                                      graph_.name, graph_.inputs.size(), graph_.outputs.size(),
+                                      inputs.size(), outputs.size()));
+    H::ParamMap pm;
+    std::vector<H::Buffer<float>> in_bufs;
+    in_bufs.reserve(inputs.size());
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      in_bufs.emplace_back(const_cast<float*>(inputs[i]),
+                           reversed_sizes(graph_.type_of(graph_.inputs[i]).shape));
+      pm.set(l_->params_[i], in_bufs.back());
+    }
+    std::vector<H::Buffer<>> out_bufs;
+    for (size_t i = 0; i < outputs.size(); ++i)
+      out_bufs.emplace_back(
+          H::Buffer<float>(outputs[i], reversed_sizes(graph_.type_of(graph_.outputs[i]).shape)));
     std::lock_guard<std::mutex> lock(mu_);
     try {
       pipeline_.realize(H::Realization(out_bufs), target_, pm);

@@ -26,6 +26,7 @@
 #include <fstream>
 #include <functional>
 #include <mutex>
+#include <optional>
 
 #include <llvm/ADT/StringMap.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
@@ -45,6 +46,7 @@
 #include <fmt/format.h>
 
 #include "ir/error.h"
+#include "runtime/compile_cache.h"
 
 namespace loom::llvm_backend {
 namespace {
@@ -411,68 +413,107 @@ class StepEmitter {
       // the size of its L2, and a cyclic sweep over a working set that barely
       // exceeds the cache misses on every line under LRU, while a back-and-forth
       // sweep starts each step on the lines the previous one touched last.
-      e_.loop(
-          blk_begin_, blk_end_, 1, {},
-          [&](Value* i, const Emitter::Carried&) {
-            Value* back = b.CreateSub(b.CreateAdd(blk_begin_, blk_end_), b.CreateAdd(i, e_.c64(1)));
-            Value* blk = b.CreateSelect(b.CreateICmpEQ(parity, e_.c64(1)), back, i);
-            block_body(pass, p, wpass, blk);
-            return Emitter::Carried{};
-          },
-          fmt::format("blk{}", p));
+      Value* odd = b.CreateICmpEQ(parity, e_.c64(1));
+      auto order = [&](Value* i) {
+        Value* back = b.CreateSub(b.CreateAdd(blk_begin_, blk_end_), b.CreateAdd(i, e_.c64(1)));
+        return b.CreateSelect(odd, back, i);
+      };
+      if (pair_blocks(pass)) {
+        // Two blocks per matvec: each broadcast h value feeds twice the FMAs.
+        Value* n = b.CreateSub(blk_end_, blk_begin_);
+        Value* pairs_end = b.CreateAdd(blk_begin_, b.CreateAnd(n, e_.c64(~int64_t{1})));
+        e_.loop(
+            blk_begin_, pairs_end, 2, {},
+            [&](Value* i, const Emitter::Carried&) {
+              block_body(pass, p, wpass, {order(i), order(b.CreateAdd(i, e_.c64(1)))});
+              return Emitter::Carried{};
+            },
+            fmt::format("blk{}", p));
+        e_.when(
+            b.CreateICmpNE(b.CreateAnd(n, e_.c64(1)), e_.c64(0)),
+            [&] { block_body(pass, p, wpass, {order(pairs_end)}); }, fmt::format("odd{}", p));
+      } else {
+        e_.loop(
+            blk_begin_, blk_end_, 1, {},
+            [&](Value* i, const Emitter::Carried&) {
+              block_body(pass, p, wpass, {order(i)});
+              return Emitter::Carried{};
+            },
+            fmt::format("blk{}", p));
+      }
       b.CreateCall(barrier_ty_, barrier_fn_, {barrier_obj_});
     }
   }
 
-  // The matvec of one pass for one block of hidden units, batch entries in
-  // chunks that fit the register file (a run-time loop over full chunks, so
-  // code size does not grow with the batch), each followed by its gate math.
-  void block_body(const StepPass& pass, size_t pass_index, Value* wpass, Value* blk) {
+  // Whether a pass multiplies two blocks at once: when all batch entries of
+  // both fit the accumulator registers.
+  bool pair_blocks(const StepPass& pass) const {
+    return 2 * static_cast<int64_t>(pass.gates.size()) * d_.batch <= max_accumulators(t_);
+  }
+
+  // The matvec of one pass for one or two blocks of hidden units, batch
+  // entries in chunks that fit the register file (a run-time loop over full
+  // chunks, so code size does not grow with the batch), each followed by its
+  // gate math.
+  void block_body(const StepPass& pass, size_t pass_index, Value* wpass,
+                  const std::vector<Value*>& blks) {
     auto& b = e_.b();
     const int64_t ng = static_cast<int64_t>(pass.gates.size());
-    const int64_t chunk = std::max<int64_t>(1, max_accumulators(t_) / ng);
-    Value* wblk = e_.gep(wpass, b.CreateMul(blk, e_.c64(d_.hidden * ng * e_.lanes())));
+    const int64_t nj = static_cast<int64_t>(blks.size());
+    const int64_t chunk = std::max<int64_t>(1, max_accumulators(t_) / (ng * nj));
+    std::vector<Value*> wblks;
+    for (Value* blk : blks)
+      wblks.push_back(e_.gep(wpass, b.CreateMul(blk, e_.c64(d_.hidden * ng * e_.lanes()))));
     const int64_t nfull = d_.batch / chunk, tail = d_.batch % chunk;
     if (nfull == 1) {
-      chunk_body(pass, pass_index, wblk, blk, e_.c64(0), chunk);
+      chunk_body(pass, pass_index, wblks, blks, e_.c64(0), chunk);
     } else if (nfull > 1) {
       e_.loop(
           e_.c64(0), e_.c64(nfull * chunk), chunk, {},
           [&](Value* b0, const Emitter::Carried&) {
-            chunk_body(pass, pass_index, wblk, blk, b0, chunk);
+            chunk_body(pass, pass_index, wblks, blks, b0, chunk);
             return Emitter::Carried{};
           },
           fmt::format("bc{}", pass_index));
     }
-    if (tail > 0) chunk_body(pass, pass_index, wblk, blk, e_.c64(nfull * chunk), tail);
+    if (tail > 0) chunk_body(pass, pass_index, wblks, blks, e_.c64(nfull * chunk), tail);
   }
 
-  // Batch entries [b0, b0 + nb): accumulators acc[g * nb + bi].
-  void chunk_body(const StepPass& pass, size_t pass_index, Value* wblk, Value* blk, Value* b0,
-                  int64_t nb) {
+  // Batch entries [b0, b0 + nb): accumulators acc[(j * ng + g) * nb + bi]
+  // for block j, gate g.
+  void chunk_body(const StepPass& pass, size_t pass_index, const std::vector<Value*>& wblks,
+                  const std::vector<Value*>& blks, Value* b0, int64_t nb) {
     auto& b = e_.b();
     const int64_t H = d_.hidden, L = e_.lanes();
     const int64_t ng = static_cast<int64_t>(pass.gates.size());
+    const int64_t nj = static_cast<int64_t>(blks.size());
     Value* src = pass.reads_rh ? rh_ : hprev_;
     std::vector<Value*> hsrc(static_cast<size_t>(nb));
     for (int64_t bi = 0; bi < nb; ++bi)
       hsrc[static_cast<size_t>(bi)] =
           e_.gep(src, b.CreateMul(b.CreateAdd(b0, e_.c64(bi)), e_.c64(d_.hp)));
+    auto idx = [&](int64_t j, int64_t g, int64_t bi) {
+      return static_cast<size_t>((j * ng + g) * nb + bi);
+    };
     auto step_k = [&](Value* k, Emitter::Carried acc) {
-      std::vector<Value*> w(static_cast<size_t>(ng));
-      Value* wk = e_.gep(wblk, b.CreateMul(k, e_.c64(ng * L)));
-      for (int64_t g = 0; g < ng; ++g)
-        w[static_cast<size_t>(g)] = e_.loadv(e_.gep(wk, g * L), static_cast<unsigned>(4 * L));
+      std::vector<Value*> w(static_cast<size_t>(nj * ng));
+      for (int64_t j = 0; j < nj; ++j) {
+        Value* wk = e_.gep(wblks[static_cast<size_t>(j)], b.CreateMul(k, e_.c64(ng * L)));
+        for (int64_t g = 0; g < ng; ++g)
+          w[static_cast<size_t>(j * ng + g)] =
+              e_.loadv(e_.gep(wk, g * L), static_cast<unsigned>(4 * L));
+      }
       for (int64_t bi = 0; bi < nb; ++bi) {
         Value* hb = e_.bcast(e_.gep(hsrc[static_cast<size_t>(bi)], k));
-        for (int64_t g = 0; g < ng; ++g) {
-          Value*& a = acc[static_cast<size_t>(g * nb + bi)];
-          a = e_.fma(w[static_cast<size_t>(g)], hb, a);
-        }
+        for (int64_t j = 0; j < nj; ++j)
+          for (int64_t g = 0; g < ng; ++g) {
+            Value*& a = acc[idx(j, g, bi)];
+            a = e_.fma(w[static_cast<size_t>(j * ng + g)], hb, a);
+          }
       }
       return acc;
     };
-    Emitter::Carried acc(static_cast<size_t>(ng * nb), e_.zero());
+    Emitter::Carried acc(static_cast<size_t>(nj * ng * nb), e_.zero());
     constexpr int64_t kUnroll = 4;
     const int64_t kmain = H / kUnroll * kUnroll;
     if (kmain > 0) {
@@ -488,12 +529,14 @@ class StepEmitter {
     }
     for (int64_t k = kmain; k < H; ++k)
       acc = step_k(e_.c64(k), acc);
-    for (int64_t bi = 0; bi < nb; ++bi) {
-      std::vector<Value*> g_acc(static_cast<size_t>(ng));
-      for (int64_t g = 0; g < ng; ++g)
-        g_acc[static_cast<size_t>(g)] = acc[static_cast<size_t>(g * nb + bi)];
-      gate_math(pass, pass_index, blk, batch_state(b.CreateAdd(b0, e_.c64(bi))), g_acc);
-    }
+    for (int64_t j = 0; j < nj; ++j)
+      for (int64_t bi = 0; bi < nb; ++bi) {
+        std::vector<Value*> g_acc(static_cast<size_t>(ng));
+        for (int64_t g = 0; g < ng; ++g)
+          g_acc[static_cast<size_t>(g)] = acc[idx(j, g, bi)];
+        gate_math(pass, pass_index, blks[static_cast<size_t>(j)],
+                  batch_state(b.CreateAdd(b0, e_.c64(bi))), g_acc);
+      }
   }
 
   Value* clipped(Value* x) {
@@ -892,8 +935,37 @@ std::unique_ptr<JitCode> jit_compile(const TargetChoice& target, const JitReques
     if (llvm::verifyModule(*module, &os))
       throw InternalError("generated recurrent kernel IR is invalid: " + os.str());
   }
-  optimize(*module, tm->get());
-  if (!req.dump_dir.empty()) dump(*module, **tm, req.dump_dir, req.module_name);
+  // The unoptimized module text determines the object completely for a
+  // given CPU, feature set and code generator, so it is the cache key; a
+  // dump request always compiles (it wants the IR and assembly written).
+  std::string cache_key;
+  std::optional<std::string> object;
+  if (req.cache && req.dump_dir.empty()) {
+    llvm::raw_string_ostream os(cache_key);
+    os << "loom llvm-recurrent v1\ncpu " << target.cpu << "\nfeatures";
+    for (const auto& f : target.features)
+      os << ' ' << f;
+    os << "\nbuild " << compile_cache_build_id() << "\n";
+    module->print(os, nullptr);
+    os.flush();
+    object = req.cache->load(cache_key, "o");
+  }
+  if (!object) {
+    optimize(*module, tm->get());
+    if (!req.dump_dir.empty()) dump(*module, **tm, req.dump_dir, req.module_name);
+  }
+  if (!object && req.cache && req.dump_dir.empty()) {
+    // Emit the object with the JIT's own target machine, so a cached object
+    // is the code LLJIT would have generated from the IR.
+    llvm::SmallString<0> bytes;
+    llvm::raw_svector_ostream os(bytes);
+    llvm::legacy::PassManager pm;
+    if ((*tm)->addPassesToEmitFile(pm, os, nullptr, llvm::CGFT_ObjectFile))
+      throw InternalError("LLVM target cannot emit an object file");
+    pm.run(*module);
+    object = std::string(bytes.str());
+    req.cache->store(cache_key, "o", *object);
+  }
 
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(jtmb)).create();
   if (!jit) throw InternalError("LLJIT: " + error_text(jit.takeError()));
@@ -902,9 +974,14 @@ std::unique_ptr<JitCode> jit_compile(const TargetChoice& target, const JitReques
       (*jit)->getDataLayout().getGlobalPrefix());
   if (!gen) throw InternalError("LLJIT: " + error_text(gen.takeError()));
   (*jit)->getMainJITDylib().addGenerator(std::move(*gen));
-  if (auto err =
-          (*jit)->addIRModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(ctx))))
+  if (object) {
+    if (auto err = (*jit)->addObjectFile(
+            llvm::MemoryBuffer::getMemBufferCopy(*object, req.module_name + ".o")))
+      throw InternalError("LLJIT (cached object): " + error_text(std::move(err)));
+  } else if (auto err = (*jit)->addIRModule(
+                 llvm::orc::ThreadSafeModule(std::move(module), std::move(ctx)))) {
     throw InternalError("LLJIT: " + error_text(std::move(err)));
+  }
   return std::make_unique<LlJitCode>(std::move(*jit));
 }
 

@@ -12,6 +12,10 @@
 
 #include "backends/llvm/recurrent_kernel.h"
 
+namespace loom {
+class CompileCache;
+}
+
 namespace loom::llvm_backend {
 
 enum class Isa { Generic, Avx2, Avx512 };
@@ -93,6 +97,9 @@ struct JitRequest {
   // `void fn(const float* in, float* out, int64_t vectors)` applying one activation.
   std::vector<std::pair<std::string, ActivationFn>> activations;
   std::string dump_dir;
+  // When set, the object code is loaded from / stored in it, keyed by the
+  // unoptimized module text, the CPU and its features, and the Loom build.
+  CompileCache* cache = nullptr;
 };
 
 std::unique_ptr<JitCode> jit_compile(const TargetChoice& target, const JitRequest& request);

@@ -196,6 +196,7 @@ class Kernel final : public RecurrentKernel {
     JitRequest req;
     req.module_name = spec_.name;
     req.dump_dir = opt.dump_dir;
+    req.cache = opt.cache;
     req.gemms.push_back({"loom_input_projection", S_ * B_, I_, proj_ld_});
     for (int64_t d = 0; d < D_; ++d)
       req.steps.push_back(describe_step(d));

@@ -27,6 +27,7 @@
 namespace loom {
 
 class ThreadTeam;
+class CompileCache;
 
 // Everything known about a recurrent layer when code is generated.
 struct RecurrentLayerSpec {
@@ -50,6 +51,8 @@ struct RecurrentCompileOptions {
   std::string dump_dir{};
   // Run on this team instead of one the kernel owns (must outlive it).
   ThreadTeam* team = nullptr;
+  // Object-code cache for the generated step loops (may be null).
+  CompileCache* cache = nullptr;
 };
 
 // Compile-time statistics, for benchmarks and --dump output.

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "ir/schedule.h"
+
 namespace loom {
 struct CompileOptions;
 }
@@ -49,9 +51,27 @@ const std::vector<Command>& commands();
 loom::CompileOptions compile_options(Args& args);
 std::string compile_options_help();
 
+// --dump-schedule FILE.json: collects the schedule of every Halide group the
+// command compiles (all models of the command in one file; a group name seen
+// twice keeps the last) and saves it with save().
+class ScheduleDump {
+ public:
+  // Takes --dump-schedule from `args` and points options.schedules_used here.
+  ScheduleDump(Args& args, loom::CompileOptions& options);
+  ScheduleDump(const ScheduleDump&) = delete;
+  ScheduleDump& operator=(const ScheduleDump&) = delete;
+  // Writes the file (IOError when it cannot); nothing without --dump-schedule.
+  void save() const;
+
+ private:
+  std::optional<std::string> path_;
+  loom::ModelSchedule schedules_;
+};
+
 // Registered by each cmd_*.cpp.
 Command ir_command();
 Command check_command();
 Command run_command();
+Command bench_command();
 
 }  // namespace loomc

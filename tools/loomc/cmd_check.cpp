@@ -297,7 +297,11 @@ int run_check(Args& args) {
   tol.rtol = parse_tolerance(args.take("--rtol"), tol.rtol, "--rtol");
   tol.atol = parse_tolerance(args.take("--atol"), tol.atol, "--atol");
   EngineChoice choice;
-  if (engine == "compiled") choice.compiled = compile_options(args);
+  std::optional<ScheduleDump> dump;
+  if (engine == "compiled") {
+    choice.compiled = compile_options(args);
+    dump.emplace(args, *choice.compiled);
+  }
   auto dirs = args.positional();
   if (engine != "reference" && engine != "compiled")
     throw loom::UsageError(
@@ -337,6 +341,7 @@ int run_check(Args& args) {
     }
     std::fflush(stdout);
   }
+  if (dump) dump->save();
   fmt::print("{} passed, {} failed{}\n", passed, failed,
              skipped ? fmt::format(", {} skipped", skipped) : "");
   // A single case whose model cannot be read is bad input, as for `loomc ir`.

@@ -45,6 +45,7 @@ int run_run(Args& args) {
     given[s.substr(0, eq)] = loom::read_tensor_pb(s.substr(eq + 1)).tensor;
   }
   loom::CompileOptions options = compile_options(args);
+  ScheduleDump dump(args, options);
   auto pos = args.positional();
   if (pos.size() != 1) throw loom::UsageError("loomc run needs exactly one MODEL");
   loom::Graph graph = loom::load_model(pos[0], load);
@@ -53,6 +54,7 @@ int run_run(Args& args) {
   auto t0 = clock::now();
   loom::Executable exe = loom::compile(graph, options);
   auto t1 = clock::now();
+  dump.save();
   std::vector<loom::Tensor> inputs;
   const auto types = exe.input_types();
   for (size_t i = 0; i < types.size(); ++i) {

@@ -21,6 +21,7 @@ loom::CompileOptions compile_options(Args& args) {
     }
   }
   if (auto s = args.take("--schedule")) o.schedule = *s;
+  loom::check_schedule(o.schedule);
   if (auto d = args.take("--dump-llvm")) o.dump_llvm_dir = *d;
   for (const std::string& list : args.take_all("--print-after")) {
     size_t start = 0;
@@ -36,11 +37,25 @@ loom::CompileOptions compile_options(Args& args) {
   return o;
 }
 
+ScheduleDump::ScheduleDump(Args& args, loom::CompileOptions& options)
+    : path_(args.take("--dump-schedule")) {
+  if (path_) options.schedules_used = &schedules_;
+}
+
+void ScheduleDump::save() const {
+  if (path_) loom::save_model_schedule_file(schedules_, *path_);
+}
+
 std::string compile_options_help() {
   return fmt::format(
       "  --target T            host (default), x86-64-avx512, x86-64-avx2, x86-64\n"
       "  --threads N           threads per kernel (default 1; 0: one per core)\n"
-      "  --schedule S          schedule choice passed to the backends (default 'default')\n"
+      "  --schedule S          how Halide groups are scheduled: default (heuristic),\n"
+      "                        mullapudi2016, adams2019, li2018 (Halide autoschedulers),\n"
+      "                        or FILE.json from --dump-schedule (per group by name; a\n"
+      "                        group missing from the file: default schedule + warning)\n"
+      "  --dump-schedule F     (check, run) save the schedule of every Halide group\n"
+      "                        compiled to F (JSON, one entry per group)\n"
       "  --dump-llvm DIR       write the generated LLVM IR (.ll) and assembly (.s) to DIR\n"
       "  --print-after P[,P]   print the IR after these passes to stderr ({})\n"
       "  --print-after-all     print the IR after every pass\n",

@@ -13,7 +13,8 @@
 namespace loomc {
 
 const std::vector<Command>& commands() {
-  static const std::vector<Command> all = {ir_command(), check_command(), run_command()};
+  static const std::vector<Command> all = {ir_command(), check_command(), run_command(),
+                                           bench_command()};
   return all;
 }
 
