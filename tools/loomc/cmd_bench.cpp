@@ -116,10 +116,13 @@ int run_bench(Args& args) {
   const size_t n = times.size();
   const double median = n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
   const double min = times.front();
-  const char* hit = !cache                                            ? "off"
-                    : cache_stats.misses == 0 && cache_stats.hits > 0 ? "hit"
-                    : cache_stats.hits > 0                            ? "partial"
-                                                                      : "miss";
+  // "none": no kernel of this model has a cacheable artifact (today only
+  // the LLVM recurrent kernels do; Halide groups always JIT-compile).
+  const char* hit = !cache                                             ? "off"
+                    : cache_stats.hits == 0 && cache_stats.misses == 0 ? "none"
+                    : cache_stats.misses == 0                          ? "hit"
+                    : cache_stats.hits > 0                             ? "partial"
+                                                                       : "miss";
 
   if (json) {
     fmt::print(
@@ -153,6 +156,8 @@ Command bench_command() {
           "JSON object (median_ms, min_ms, max_ms, compile_ms, threads, iters, warmup,\n"
           "target, schedule, cache, cache_hits, cache_misses, kernels). The compile\n"
           "cache lives in $LOOM_CACHE_DIR or ~/.cache/loom; --no-cache bypasses it.\n"
+          "It holds the object code of LLVM recurrent kernels; Halide groups are\n"
+          "JIT-compiled every time (cache 'none' when a model has nothing cacheable).\n"
           "Compile options:\n" +
               compile_options_help(),
           run_bench};
