@@ -2,6 +2,7 @@
 // table of subcommands. Each subcommand lives in its own cmd_*.cpp file.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -12,6 +13,8 @@
 namespace loom {
 struct CompileOptions;
 }
+
+#include "compiler/load_model.h"
 
 namespace loomc {
 
@@ -67,6 +70,13 @@ class ScheduleDump {
   std::optional<std::string> path_;
   loom::ModelSchedule schedules_;
 };
+
+// Takes every --shape NAME=DIMS from `args` into options.input_shapes.
+void take_input_shapes(Args& args, loom::LoadOptions& options);
+
+// Deterministic stand-in data for an input: uniform in [-1, 1) for f32,
+// zeros for other dtypes; the same seed gives the same tensor.
+loom::Tensor random_input(const loom::TensorType& type, uint32_t seed);
 
 // Registered by each cmd_*.cpp.
 Command ir_command();

@@ -34,17 +34,6 @@ int parse_count(Args& args, const std::string& name, int fallback, int lo) {
   }
 }
 
-// Uniform in [-1, 1) for f32 (zeros otherwise), seeded per input like loomc run.
-loom::Tensor random_input(const loom::TensorType& t, uint32_t seed) {
-  loom::Tensor x(t);
-  if (t.dtype != loom::DType::f32) return x;
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-1.f, 1.f);
-  for (int64_t i = 0; i < x.numel(); ++i)
-    x.data<float>()[i] = d(rng);
-  return x;
-}
-
 std::string json_string(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
@@ -64,12 +53,7 @@ int run_bench(Args& args) {
   const int iters = parse_count(args, "--iters", 20, 1);
   const int warmup = parse_count(args, "--warmup", 3, 0);
   loom::LoadOptions load;
-  for (const std::string& s : args.take_all("--shape")) {
-    auto eq = s.find('=');
-    if (eq == std::string::npos)
-      throw loom::UsageError(fmt::format("--shape '{}': expected NAME=DIMS", s));
-    load.input_shapes[s.substr(0, eq)] = loom::parse_shape_spec(s.substr(eq + 1), "--shape");
-  }
+  take_input_shapes(args, load);
   loom::CompileOptions options = compile_options(args);
   auto pos = args.positional();
   if (pos.size() != 1) throw loom::UsageError("loomc bench needs exactly one MODEL");

@@ -11,12 +11,7 @@ namespace loomc {
 
 static int run_ir(Args& args) {
   loom::LoadOptions load;
-  for (const std::string& spec : args.take_all("--shape")) {
-    auto eq = spec.find('=');
-    if (eq == std::string::npos)
-      throw loom::UsageError(fmt::format("--shape '{}': expected NAME=1x3x224x224", spec));
-    load.input_shapes[spec.substr(0, eq)] = loom::parse_shape_spec(spec.substr(eq + 1), "--shape");
-  }
+  take_input_shapes(args, load);
   for (const std::string& spec : args.take_all("--value")) {
     auto eq = spec.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())

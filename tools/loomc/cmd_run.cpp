@@ -17,26 +17,9 @@ namespace loomc {
 
 namespace {
 
-// Uniform in [-1, 1) for floats, zeros for other dtypes; seeded per input so
-// runs are reproducible.
-loom::Tensor random_input(const loom::TensorType& t, uint32_t seed) {
-  loom::Tensor x(t);
-  if (t.dtype != loom::DType::f32) return x;
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-1.f, 1.f);
-  for (int64_t i = 0; i < x.numel(); ++i)
-    x.data<float>()[i] = d(rng);
-  return x;
-}
-
 int run_run(Args& args) {
   loom::LoadOptions load;
-  for (const std::string& s : args.take_all("--shape")) {
-    auto eq = s.find('=');
-    if (eq == std::string::npos)
-      throw loom::UsageError(fmt::format("--shape '{}': expected NAME=DIMS", s));
-    load.input_shapes[s.substr(0, eq)] = loom::parse_shape_spec(s.substr(eq + 1), "--shape");
-  }
+  take_input_shapes(args, load);
   std::map<std::string, loom::Tensor> given;
   for (const std::string& s : args.take_all("--input")) {
     auto eq = s.find('=');
