@@ -1,0 +1,109 @@
+#!/usr/bin/python3
+"""Loom against ONNX Runtime on the DeepBench-style recurrent workloads of
+shared/WORKLOADS.md, side by side in one run at the same thread counts.
+
+  lstm_h512_b1_t25  LSTM, input 512, hidden 512, batch 1, 25 steps
+  gru_h512_b2_t187  GRU (linear_before_reset=1), input 512, hidden 512, batch 2, 187 steps
+
+The models are written directly with onnx.helper (one LSTM/GRU node, random
+weights, fixed seed), so nothing but Debian's python3-onnx/numpy is needed to
+make them. Loom is timed with `loomc bench --json`; ONNX Runtime runs in a
+virtual environment (create it once:
+  python3 -m venv benchmarks/.venv && benchmarks/.venv/bin/pip install onnxruntime numpy).
+
+  /usr/bin/python3 benchmarks/rnn_vs_ort.py [--loomc build/loomc] [--threads 1,2] [--iters 200]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+WORKLOADS = {
+    "lstm_h512_b1_t25": dict(op="LSTM", gates=4, hidden=512, inp=512, batch=1, seq=25),
+    "gru_h512_b2_t187": dict(op="GRU", gates=3, hidden=512, inp=512, batch=2, seq=187),
+}
+
+ORT_TIMER = r"""
+import json, sys, time
+import numpy as np
+import onnxruntime as ort
+path, threads, iters = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+so = ort.SessionOptions()
+so.intra_op_num_threads = threads
+so.inter_op_num_threads = 1
+so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+s = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+i = s.get_inputs()[0]
+x = np.random.default_rng(1).uniform(-1, 1, i.shape).astype(np.float32)
+for _ in range(20): s.run(None, {i.name: x})
+ts = []
+for _ in range(iters):
+    t0 = time.perf_counter(); s.run(None, {i.name: x}); ts.append((time.perf_counter() - t0) * 1e3)
+ts.sort()
+print(json.dumps({"median_ms": ts[len(ts) // 2], "min_ms": ts[0], "version": ort.__version__}))
+"""
+
+
+def make_model(name, w, path):
+    rng = np.random.default_rng(0)
+    h, g = w["hidden"], w["gates"]
+    scale = 1.0 / np.sqrt(h)
+    W = rng.uniform(-scale, scale, (1, g * h, w["inp"])).astype(np.float32)
+    R = rng.uniform(-scale, scale, (1, g * h, h)).astype(np.float32)
+    B = rng.uniform(-scale, scale, (1, 2 * g * h)).astype(np.float32)
+    attrs = {"hidden_size": h}
+    if w["op"] == "GRU":
+        attrs["linear_before_reset"] = 1
+    node = helper.make_node(w["op"], ["X", "W", "R", "B"], ["Y", "Y_h"], name=name, **attrs)
+    graph = helper.make_graph(
+        [node], name,
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, [w["seq"], w["batch"], w["inp"]])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("Y_h", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(W, "W"), numpy_helper.from_array(R, "R"),
+         numpy_helper.from_array(B, "B")])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)]), path)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--loomc", default=os.path.join(REPO, "build", "loomc"))
+    ap.add_argument("--ort-python", default=os.path.join(HERE, ".venv", "bin", "python"))
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--iters", type=int, default=200)
+    args = ap.parse_args()
+    if not os.path.exists(args.ort_python):
+        sys.exit(f"no ONNX Runtime interpreter at {args.ort_python} (see the docstring)")
+    tmp = tempfile.mkdtemp(prefix="loom_rnn_")
+    rows = []
+    for name, w in WORKLOADS.items():
+        path = os.path.join(tmp, name + ".onnx")
+        make_model(name, w, path)
+        for t in [int(x) for x in args.threads.split(",")]:
+            print(f"{name}: {t} thread(s) ...", file=sys.stderr, flush=True)
+            loom = json.loads(subprocess.run(
+                [args.loomc, "bench", path, "--threads", str(t), "--iters", str(args.iters), "--json"],
+                check=True, capture_output=True, text=True).stdout)
+            ort = json.loads(subprocess.run(
+                [args.ort_python, "-c", ORT_TIMER, path, str(t), str(args.iters)],
+                check=True, capture_output=True, text=True).stdout)
+            rows.append((name, t, loom, ort))
+    print(f"| workload | threads | Loom median / min (ms) | ORT {rows[0][3]['version']} median / min (ms) "
+          f"| ORT / Loom (median) |")
+    print("|---|---|---|---|---|")
+    for name, t, loom, ort in rows:
+        print(f"| {name} | {t} | {loom['median_ms']:.3f} / {loom['min_ms']:.3f} | "
+              f"{ort['median_ms']:.3f} / {ort['min_ms']:.3f} | {ort['median_ms'] / loom['median_ms']:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()
