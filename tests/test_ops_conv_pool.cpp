@@ -43,18 +43,6 @@ std::vector<Tensor> run_pool(OpKind kind, const Tensor& x, PoolAttrs attrs, int 
   return Interpreter(b.build()).run({x});
 }
 
-// The message of the ShapeError `f` throws (fails the test if it throws nothing or another type).
-std::string shape_error(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ShapeError& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    FAIL("expected a ShapeError, got: " << e.what());
-  }
-  FAIL("expected a ShapeError, nothing was thrown");
-  return {};
-}
 
 // Independent naive 2-D convolution: materializes the zero-padded input, then
 // applies the textbook formula.

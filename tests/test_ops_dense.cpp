@@ -18,17 +18,6 @@ using namespace loom::test;
 
 namespace {
 
-std::string shape_error(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ShapeError& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    FAIL("expected a ShapeError, got: " << e.what());
-  }
-  FAIL("expected a ShapeError, nothing was thrown");
-  return {};
-}
 
 void expect_parts(const std::string& msg, const std::vector<std::string>& parts) {
   for (const auto& p : parts) {

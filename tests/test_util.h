@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -36,6 +37,13 @@ std::string error_of(F&& f) {
   }
   FAIL("expected an exception");
   return "";
+}
+
+// The message of the ShapeError `f` throws; any other exception propagates
+// and fails the test, as does throwing nothing.
+template <class F>
+std::string shape_error(F&& f) {
+  return error_of<ShapeError>(std::forward<F>(f));
 }
 
 }  // namespace loom::test
