@@ -13,6 +13,8 @@ helper process from a virtual environment (--ort-python, default
 benchmarks/.venv/bin/python; create it with
 `python3 -m venv benchmarks/.venv && benchmarks/.venv/bin/pip install onnxruntime numpy`).
 The machine is shared: compare the ratios of one run, not absolute times.
+--per-layer also prints `loomc bench --per-layer` (time, GFLOP/s and % of the
+FMA peak of every kernel group) at each thread count.
 """
 import argparse
 import json
@@ -115,6 +117,8 @@ def main():
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--workdir", default=None)
+    ap.add_argument("--per-layer", action="store_true",
+                    help="also print loomc's per-layer profile at each thread count")
     a = ap.parse_args()
     work = a.workdir or tempfile.mkdtemp(prefix="loom_resnet18_")
     os.makedirs(work, exist_ok=True)
@@ -151,6 +155,16 @@ def main():
               f"{ort['median_ms']:>8.2f} {ort['min_ms']:>8.2f} {best['median_ms'] / ort['median_ms']:>9.2f} "
               f"{min(cold['min_ms'], warm['min_ms']) / ort['min_ms']:>9.2f} "
               f"{cold['compile_ms'] / 1e3:>11.2f}s {warm['compile_ms'] / 1e3:>13.2f}s {warm['cache']:>7}")
+
+    if a.per_layer:
+        for t, _, _, _ in rows:
+            r = subprocess.run([a.loomc, "bench", model, "--threads", str(t), "--iters", str(a.iters),
+                                "--warmup", str(a.warmup), "--per-layer"],
+                               capture_output=True, text=True, env=env)
+            if r.returncode != 0:
+                sys.exit(f"loomc bench --per-layer failed ({r.returncode}): {r.stderr.strip()}")
+            print(f"\n---- per layer, {t} thread(s) ----")
+            print(r.stdout.rstrip())
 
     # Correctness: Loom's output on the same input vs ONNX Runtime's.
     ref = os.path.join(work, "ort_out_1.npy" if os.path.exists(os.path.join(work, "ort_out_1.npy"))

@@ -3,6 +3,7 @@
 #include "runtime/executable.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -202,6 +203,44 @@ std::vector<std::string> Executable::step_names() const {
 }
 
 std::vector<Tensor> Executable::run(const std::vector<Tensor>& inputs) {
+  return run_impl(inputs, nullptr);
+}
+
+namespace {
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+}  // namespace
+
+RunProfile Executable::profile(const std::vector<Tensor>& inputs, int iters) {
+  if (iters < 1) throw InputError(fmt::format("profile: iters must be at least 1, got {}", iters));
+  using clock = std::chrono::steady_clock;
+  const size_t nsteps = plan_.steps.size();
+  std::vector<std::vector<double>> per_step(nsteps);
+  std::vector<double> whole, step_ms(nsteps);
+  for (int i = 0; i < iters; ++i) {
+    const auto a = clock::now();
+    run_impl(inputs, step_ms.data());
+    whole.push_back(std::chrono::duration<double, std::milli>(clock::now() - a).count());
+    for (size_t s = 0; s < nsteps; ++s)
+      per_step[s].push_back(step_ms[s]);
+  }
+  RunProfile p;
+  p.iters = iters;
+  const std::vector<std::string> names = step_names();
+  for (size_t s = 0; s < nsteps; ++s)
+    p.steps.push_back({names[s], median_of(per_step[s]),
+                       *std::min_element(per_step[s].begin(), per_step[s].end())});
+  p.median_ms = median_of(whole);
+  p.min_ms = *std::min_element(whole.begin(), whole.end());
+  return p;
+}
+
+std::vector<Tensor> Executable::run_impl(const std::vector<Tensor>& inputs, double* step_ms) {
   if (inputs.size() != plan_.inputs.size())
     throw InputError(fmt::format("the model has {} inputs ({}), {} were given", plan_.inputs.size(),
                                  fmt::join(input_names_, ", "), inputs.size()));
@@ -235,8 +274,12 @@ std::vector<Tensor> Executable::run(const std::vector<Tensor>& inputs) {
     view[static_cast<size_t>(s)].data = fresh[static_cast<size_t>(s)].raw();
   }
 
+  using clock = std::chrono::steady_clock;
   std::vector<TensorRef> ins, outs;
-  for (auto& step : plan_.steps) {
+  for (size_t si = 0; si < plan_.steps.size(); ++si) {
+    auto& step = plan_.steps[si];
+    clock::time_point t0;
+    if (step_ms) t0 = clock::now();
     if (!step.kernel) {
       const size_t in = static_cast<size_t>(step.inputs[0]);
       const size_t out = static_cast<size_t>(step.outputs[0]);
@@ -245,6 +288,8 @@ std::vector<Tensor> Executable::run(const std::vector<Tensor>& inputs) {
       } else {
         view[out].data = view[in].data;
       }
+      if (step_ms)
+        step_ms[si] = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
       continue;
     }
     ins.clear();
@@ -254,6 +299,7 @@ std::vector<Tensor> Executable::run(const std::vector<Tensor>& inputs) {
     for (int s : step.outputs)
       outs.push_back(view[static_cast<size_t>(s)]);
     step.kernel->run(ins, outs);
+    if (step_ms) step_ms[si] = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
   }
 
   std::vector<Tensor> results;

@@ -40,6 +40,19 @@ struct ExecutablePlan {
   std::vector<Step> steps;   // in execution order
 };
 
+// Per-step timing from Executable::profile (steps in execution order).
+struct StepProfile {
+  std::string name;  // as step_names()
+  double median_ms = 0, min_ms = 0;
+};
+struct RunProfile {
+  std::vector<StepProfile> steps;
+  // Whole runs, timed around the same profiled runs (so they include the
+  // small cost of reading the clock between steps).
+  double median_ms = 0, min_ms = 0;
+  int iters = 0;
+};
+
 struct BufferPlanStats {
   int64_t intermediate_values = 0;  // slots that live in the arena
   int64_t arena_bytes = 0;          // after reuse
@@ -66,8 +79,14 @@ class Executable {
   const std::vector<int64_t>& arena_offsets() const { return offsets_; }
   // Kernel names in execution order ("alias" for views).
   std::vector<std::string> step_names() const;
+  // Runs the model `iters` times (>= 1; InputError otherwise, or on bad
+  // inputs as run()) timing each step; run() itself never reads the clock.
+  RunProfile profile(const std::vector<Tensor>& inputs, int iters);
 
  private:
+  // step_ms: null, or one entry per step receiving its wall time.
+  std::vector<Tensor> run_impl(const std::vector<Tensor>& inputs, double* step_ms);
+
   ExecutablePlan plan_;
   std::vector<int> alias_root_;    // slot -> slot whose memory it views
   std::vector<int64_t> offsets_;   // slot -> arena byte offset or -1
