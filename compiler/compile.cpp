@@ -1,9 +1,14 @@
 // The compile driver: passes, partition, backends, executable.
 #include "compiler/compile.h"
 
+#include <algorithm>
+#include <atomic>
+#include <exception>
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -124,7 +129,16 @@ Executable compile(const Graph& graph, const CompileOptions& options) {
   for (ValueId v : g.outputs)
     plan.outputs.push_back(slot(v));
 
-  int done = 0;
+  // Steps in group order; kernels are built afterwards, possibly in parallel.
+  struct Job {
+    size_t step;
+    const KernelGroup* group;
+    std::string what;
+    std::unique_ptr<Kernel> kernel;
+    ModelSchedule schedules;  // this job's share of options.schedules_used
+    std::exception_ptr error;
+  };
+  std::vector<Job> jobs;
   for (const KernelGroup& gr : part.groups) {
     ExecutablePlan::Step step;
     if (gr.backend == GroupBackend::Alias) {
@@ -134,27 +148,83 @@ Executable compile(const Graph& graph, const CompileOptions& options) {
       plan.steps.push_back(std::move(step));
       continue;
     }
-    const std::string what = gr.describe(g);
-    report({"kernel", done, total, what});
-    const Graph sub = gr.extract(g);
-    if (bo.cache) {
-      PrintOptions po;
-      po.weight_summaries = false;
-      bo.cache_key = fmt::format(
-          "loom group v1\nbackend {}\ntarget {}\nthreads {}\nschedule {}\nbuild {}\nhost {}\n{}",
-          group_backend_name(gr.backend), options.target, options.threads, options.schedule,
-          compile_cache_build_id(), compile_cache_host_id(), print_graph(sub, po));
-      // A schedule file is keyed by content, not by its (reusable) path.
-      if (schedule_file)
-        bo.cache_key += "\nschedule file\n" + save_model_schedule_json(*schedule_file);
-    }
-    step.kernel = (*factories.at(gr.backend))(sub, bo);
     for (ValueId v : gr.inputs)
       step.inputs.push_back(slot(v));
     for (ValueId v : gr.outputs)
       step.outputs.push_back(slot(v));
+    jobs.push_back({plan.steps.size(), &gr, gr.describe(g), nullptr, {}, nullptr});
     plan.steps.push_back(std::move(step));
-    ++done;
+  }
+
+  // Factories run concurrently on different groups (each backend compiles
+  // one group with state of its own: Halide and LLVM both support that);
+  // what they share (warnings, progress) is serialized here.
+  std::mutex mu;
+  int done = 0;
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  BackendOptions shared = bo;
+  shared.warning = [&mu, w = bo.warning](const std::string& m) {
+    std::lock_guard lock(mu);
+    w(m);
+  };
+  auto worker = [&] {
+    while (!failed) {
+      const size_t i = next++;
+      if (i >= jobs.size()) return;
+      Job& job = jobs[i];
+      {
+        std::lock_guard lock(mu);
+        report({"kernel", done, total, job.what});
+      }
+      try {
+        BackendOptions jb = shared;
+        if (bo.schedules_used) jb.schedules_used = &job.schedules;
+        const Graph sub = job.group->extract(g);
+        if (jb.cache) {
+          PrintOptions po;
+          po.weight_summaries = false;
+          jb.cache_key = fmt::format(
+              "loom group v1\nbackend {}\ntarget {}\nthreads {}\nschedule {}\nbuild {}\nhost "
+              "{}\n{}",
+              group_backend_name(job.group->backend), options.target, options.threads,
+              options.schedule, compile_cache_build_id(), compile_cache_host_id(),
+              print_graph(sub, po));
+          // A schedule file is keyed by content, not by its (reusable) path.
+          if (schedule_file)
+            jb.cache_key += "\nschedule file\n" + save_model_schedule_json(*schedule_file);
+        }
+        job.kernel = (*factories.at(job.group->backend))(sub, jb);
+      } catch (...) {
+        job.error = std::current_exception();
+        failed = true;
+      }
+      std::lock_guard lock(mu);
+      ++done;
+    }
+  };
+  // A few threads, never more than the groups; with one core or one group
+  // everything runs on this thread.
+  const size_t want = options.compile_threads > 0
+                          ? static_cast<size_t>(options.compile_threads)
+                          : std::min(8u, std::max(1u, std::thread::hardware_concurrency()));
+  const size_t n_threads = std::min(jobs.size(), want);
+  std::vector<std::thread> pool;
+  for (size_t i = 1; i < n_threads; ++i)
+    pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool)
+    t.join();
+  // Jobs start in order and stop starting after a failure, so the first
+  // failed job is the first group that cannot be compiled: the same error
+  // whatever the timing.
+  for (Job& job : jobs)
+    if (job.error) std::rethrow_exception(job.error);
+  for (Job& job : jobs) {
+    plan.steps[job.step].kernel = std::move(job.kernel);
+    if (bo.schedules_used)
+      for (auto& [name, sched] : job.schedules)
+        (*bo.schedules_used)[name] = std::move(sched);
   }
   report({"done", done, total, ""});
   return Executable(std::move(plan));

@@ -46,7 +46,13 @@ struct CompileOptions {
   // print_after / print_after_all (the pass names of default_pipeline() plus
   // "partition"), verify_each, and the stream they print to.
   PassOptions passes;
+  // Called as kernels are built ("kernel": `done` finished, `group` starting)
+  // and once at each stage; calls never overlap but may come from the
+  // compile threads.
   std::function<void(const CompileProgress&)> progress;
+  // Threads that build kernels (different groups concurrently): 0 is one per
+  // core (at most 8), 1 builds on the calling thread only.
+  int compile_threads = 0;
   // When set, backends load compiled code from it and store what they build
   // (runtime/compile_cache.h); it must outlive compile().
   CompileCache* cache = nullptr;

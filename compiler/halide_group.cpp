@@ -1,7 +1,8 @@
 // The factory for Halide kernel groups (conv/pool/dense/elementwise/...):
 // maps the driver's BackendOptions onto HalideGroupOptions, picks the
 // group's schedule (a named producer, or the group's entry of a loaded JSON
-// model schedule) and records the schedule actually applied.
+// model schedule), passes the compile cache on and records the schedule
+// actually applied.
 #include <algorithm>
 #include <thread>
 
@@ -31,6 +32,10 @@ std::unique_ptr<Kernel> make_halide_kernel(const Graph& subgraph, const BackendO
   } else {
     ho.schedule_source = options.schedule;
   }
+  // The backend keys its entries itself, by the group's own schedule rather
+  // than the whole schedule file, so editing one group's entry in a file
+  // does not invalidate the others.
+  ho.cache = options.cache;
   std::unique_ptr<HalideRuntimeKernel> k = make_halide_runtime_kernel(subgraph, ho);
   if (options.schedules_used) (*options.schedules_used)[subgraph.name] = k->schedule();
   return k;

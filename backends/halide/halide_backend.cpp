@@ -1,5 +1,6 @@
 // Lowering of a kernel group to one Halide pipeline, schedule application,
-// autoscheduler hooks, targets and the JIT-compiled kernel.
+// autoscheduler hooks, targets, and the kernel: the pipeline compiled ahead
+// of time to a cached object and loaded into the process (halide_aot.h).
 //
 // Layout: a value of ONNX shape [s0, ..., s{r-1}] is a Halide Func whose
 // pure vars are named d0..d{r-1} after the ONNX axes and passed innermost
@@ -25,9 +26,12 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "backends/halide/halide_aot.h"
 #include "backends/halide/pipeline_info.h"
 #include "ir/geometry.h"
 #include "ir/shape_inference.h"
+#include "ir/text_format.h"
+#include "runtime/compile_cache.h"
 
 namespace loom {
 
@@ -1186,15 +1190,23 @@ std::string run_autoscheduler(Lowering& l, const Graph& g, const std::string& na
 
 // ---- the kernel -----------------------------------------------------------------
 
+// The group's code, loaded from an object (backends/halide/halide_aot.h):
+// run_raw wraps the caller's memory in halide_buffer_t descriptors and calls
+// the pipeline's _argv entry point, which is reentrant, so no lock is held.
 class HalideKernelImpl : public HalideKernel {
  public:
-  HalideKernelImpl(Graph g, std::unique_ptr<Lowering> l, H::Pipeline p, H::Target t,
-                   GroupSchedule s)
+  HalideKernelImpl(Graph g, GroupSchedule s, std::shared_ptr<halide_aot::LoadedObject> code,
+                   const std::string& fn_name, bool from_cache)
       : graph_(std::move(g)),
-        l_(std::move(l)),
-        pipeline_(std::move(p)),
-        target_(t),
-        schedule_(std::move(s)) {}
+        schedule_(std::move(s)),
+        code_(std::move(code)),
+        fn_(code_->argv_function(fn_name)),
+        from_cache_(from_cache) {
+    for (ValueId id : graph_.inputs)
+      dims_.push_back(dense_dims(graph_.type_of(id).shape));
+    for (ValueId id : graph_.outputs)
+      dims_.push_back(dense_dims(graph_.type_of(id).shape));
+  }
 
   void run(const std::vector<const Tensor*>& inputs,
            const std::vector<Tensor*>& outputs) const override {
@@ -1232,43 +1244,61 @@ class HalideKernelImpl : public HalideKernel {
       throw InternalError(fmt::format("group '{}' takes {} inputs and {} outputs, got {} and {}",
                                       graph_.name, graph_.inputs.size(), graph_.outputs.size(),
                                       inputs.size(), outputs.size()));
-    H::ParamMap pm;
-    std::vector<H::Buffer<float>> in_bufs;
-    in_bufs.reserve(inputs.size());
-    for (size_t i = 0; i < inputs.size(); ++i) {
-      in_bufs.emplace_back(const_cast<float*>(inputs[i]),
-                           reversed_sizes(graph_.type_of(graph_.inputs[i]).shape));
-      pm.set(l_->params_[i], in_bufs.back());
+    const size_t n = dims_.size();
+    // Descriptors on the stack for the usual small counts: no allocation per run.
+    constexpr size_t kInline = 8;
+    halide_buffer_t inline_bufs[kInline];
+    void* inline_argv[kInline];
+    std::vector<halide_buffer_t> heap_bufs;
+    std::vector<void*> heap_argv;
+    halide_buffer_t* bufs = inline_bufs;
+    void** argv = inline_argv;
+    if (n > kInline) {
+      heap_bufs.resize(n);
+      heap_argv.resize(n);
+      bufs = heap_bufs.data();
+      argv = heap_argv.data();
     }
-    std::vector<H::Buffer<>> out_bufs;
-    for (size_t i = 0; i < outputs.size(); ++i)
-      out_bufs.emplace_back(
-          H::Buffer<float>(outputs[i], reversed_sizes(graph_.type_of(graph_.outputs[i]).shape)));
-    std::lock_guard<std::mutex> lock(mu_);
-    try {
-      pipeline_.realize(H::Realization(out_bufs), target_, pm);
-    } catch (const H::Error& e) {
-      throw InternalError(
-          fmt::format("group '{}': Halide pipeline failed: {}", graph_.name, e.what()));
+    for (size_t i = 0; i < n; ++i) {
+      const void* host = i < inputs.size() ? static_cast<const void*>(inputs[i])
+                                           : static_cast<const void*>(outputs[i - inputs.size()]);
+      halide_buffer_t& b = bufs[i];
+      b = halide_buffer_t{};
+      b.host = static_cast<uint8_t*>(const_cast<void*>(host));
+      b.type = halide_type_t(halide_type_float, 32);
+      b.dimensions = static_cast<int32_t>(dims_[i].size());
+      // Pipelines only read the shape of buffers that have a host pointer.
+      b.dim = const_cast<halide_dimension_t*>(dims_[i].data());
+      argv[i] = &b;
     }
+    code_->call(fn_, argv);
   }
   const GroupSchedule& schedule() const override { return schedule_; }
   const Graph& group() const override { return graph_; }
   std::string loop_nest() const override {
-    std::ostringstream ss;
-    // Halide prints the loop nest to stdout; capture is not offered, so
-    // describe the schedule instead when asked from here.
-    ss << to_string(schedule_);
-    return ss.str();
+    // Halide prints loop nests to stdout only; describe the schedule instead.
+    return to_string(schedule_);
   }
+  bool from_cache() const override { return from_cache_; }
 
  private:
+  // Halide dimension 0 is the innermost ONNX axis (see the layout note above).
+  static std::vector<halide_dimension_t> dense_dims(const Shape& s) {
+    std::vector<halide_dimension_t> d;
+    int32_t stride = 1;
+    for (auto it = s.rbegin(); it != s.rend(); ++it) {
+      d.emplace_back(0, static_cast<int32_t>(*it), stride);
+      stride *= static_cast<int32_t>(*it);
+    }
+    return d;
+  }
+
   Graph graph_;
-  std::unique_ptr<Lowering> l_;
-  mutable H::Pipeline pipeline_;
-  H::Target target_;
   GroupSchedule schedule_;
-  mutable std::mutex mu_;
+  std::shared_ptr<halide_aot::LoadedObject> code_;
+  halide_aot::LoadedObject::ArgvFn fn_;
+  bool from_cache_;
+  std::vector<std::vector<halide_dimension_t>> dims_;
 };
 
 void prepare_group(Graph& g) {
@@ -1280,11 +1310,6 @@ void prepare_group(Graph& g) {
                       "the LLVM backend)",
                       op_name(n.op)),
           g.site(n));
-}
-
-void set_thread_pool(int threads) {
-  if (threads > 1 && !std::getenv("HL_NUM_THREADS"))
-    setenv("HL_NUM_THREADS", std::to_string(threads).c_str(), 0);
 }
 
 }  // namespace
@@ -1303,15 +1328,60 @@ GroupSchedule default_halide_schedule(const Graph& group, const HalideGroupOptio
                                               options.target);
 }
 
-std::unique_ptr<HalideKernel> compile_halide_group(const Graph& group,
-                                                   const HalideGroupOptions& options) {
-  TargetChoice t = resolve_target(options.target);
-  const int threads = std::max(1, options.threads);
-  Graph g = group;
-  prepare_group(g);
-  auto l = std::make_unique<Lowering>(g);
+namespace {
+
+// What a group's compiled object depends on besides the Loom build and the
+// Halide target (which halide_aot::cached_object adds): the graph with its
+// weights by content hash, the schedule requested and the thread count.
+std::string group_cache_key(const Graph& g, const HalideGroupOptions& options, int threads) {
+  PrintOptions po;
+  po.weight_summaries = false;
+  std::string key = fmt::format("loom halide group v1\nhalide 14\ntarget {}\nthreads {}\n",
+                                options.target, threads);
+  if (options.target == "host") key += "host " + compile_cache_host_id() + "\n";
+  if (options.schedule)
+    key += "schedule json\n" + save_schedule_json(*options.schedule) + "\n";
+  else
+    key += "schedule source " + options.schedule_source + "\n";
+  return key + print_graph(g, po);
+}
+
+// A cache entry holds the schedule applied (needed for --dump-schedule
+// without re-running an autoscheduler) and the object:
+// "loom-halide-group 1\n" <json bytes> "\n" json object.
+constexpr std::string_view kEntryMagic = "loom-halide-group 1\n";
+
+std::string pack_entry(const GroupSchedule& s, const std::string& object) {
+  const std::string json = save_schedule_json(s);
+  return fmt::format("{}{}\n{}{}", kEntryMagic, json.size(), json, object);
+}
+
+// Nullopt when the entry is not in this format (then it is recompiled).
+std::optional<std::pair<GroupSchedule, std::string_view>> unpack_entry(std::string_view e) {
+  if (!e.starts_with(kEntryMagic)) return std::nullopt;
+  e.remove_prefix(kEntryMagic.size());
+  const size_t nl = e.find('\n');
+  if (nl == std::string_view::npos || nl == 0 || nl > 12) return std::nullopt;
+  size_t len = 0;
+  for (char c : e.substr(0, nl)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    len = len * 10 + static_cast<size_t>(c - '0');
+  }
+  e.remove_prefix(nl + 1);
+  if (len > e.size()) return std::nullopt;
   try {
-    l->lower();
+    return std::pair{load_schedule_json(std::string(e.substr(0, len))), e.substr(len)};
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+// Lowers, schedules and compiles the group: the slow path, skipped on a hit.
+std::string build_group(const Graph& g, const HalideGroupOptions& options, const TargetChoice& t,
+                        int threads, const std::string& fn_name) {
+  Lowering l(g);
+  try {
+    l.lower();
   } catch (const H::Error& e) {
     throw InternalError(fmt::format("group '{}': Halide lowering failed: {}", g.name, e.what()));
   }
@@ -1321,7 +1391,7 @@ std::unique_ptr<HalideKernel> compile_halide_group(const Graph& group,
     sched = *options.schedule;
     as_name = sched.autoscheduler;
   } else if (options.schedule_source == "default") {
-    sched = halide_detail::make_default_schedule(l->info_, t.lanes, threads, options.target);
+    sched = halide_detail::make_default_schedule(l.info_, t.lanes, threads, options.target);
   } else {
     as_name = autoscheduler_name(options.schedule_source);
     if (as_name.empty())
@@ -1331,9 +1401,14 @@ std::unique_ptr<HalideKernel> compile_halide_group(const Graph& group,
                       options.schedule_source));
   }
   sched.group = g.name;
-  set_thread_pool(threads);
   if (!as_name.empty()) {
-    const std::string src = run_autoscheduler(*l, g, as_name, t.target, threads);
+    // The autoscheduler plugins keep global state: one search at a time.
+    static std::mutex autoscheduler_mu;
+    std::string src;
+    {
+      std::lock_guard lock(autoscheduler_mu);
+      src = run_autoscheduler(l, g, as_name, t.target, threads);
+    }
     if (!options.schedule) {
       sched.producer = as_name;
       sched.target = options.target;
@@ -1341,16 +1416,47 @@ std::unique_ptr<HalideKernel> compile_halide_group(const Graph& group,
       sched.autoscheduler_source = src;
     }
   } else {
-    Applier(*l, sched).apply();
+    Applier(l, sched).apply();
   }
-  H::Pipeline p(l->outputs_);
-  try {
-    p.compile_jit(t.target);
-  } catch (const H::Error& e) {
-    throw InternalError(fmt::format("group '{}': Halide compilation failed: {}", g.name, e.what()));
+  std::vector<H::Argument> args;
+  for (const H::ImageParam& p : l.params_)
+    args.emplace_back(p);
+  const std::string object =
+      halide_aot::compile_pipeline_object(H::Pipeline(l.outputs_), args, fn_name, t.target);
+  return pack_entry(sched, object);
+}
+
+}  // namespace
+
+std::unique_ptr<HalideKernel> compile_halide_group(const Graph& group,
+                                                   const HalideGroupOptions& options) {
+  TargetChoice t = resolve_target(options.target);
+  const int threads = std::max(1, options.threads);
+  if (!options.schedule && options.schedule_source != "default" &&
+      autoscheduler_name(options.schedule_source).empty())
+    throw UsageError(fmt::format(
+        "unknown schedule source '{}', expected default, mullapudi2016, adams2019 or li2018",
+        options.schedule_source));
+  Graph g = group;
+  prepare_group(g);
+  const std::string fn_name = "loom_" + sanitize(g.name);
+  auto build = [&] { return build_group(g, options, t, threads, fn_name); };
+  halide_aot::CachedObject entry;
+  std::optional<std::pair<GroupSchedule, std::string_view>> parts;
+  if (options.cache) {
+    entry = halide_aot::cached_object(options.cache, group_cache_key(g, options, threads), t.target,
+                                      build);
+    parts = unpack_entry(entry.object);
   }
-  return std::make_unique<HalideKernelImpl>(std::move(g), std::move(l), std::move(p), t.target,
-                                            std::move(sched));
+  if (!parts) {
+    entry = {build(), false};
+    parts = unpack_entry(entry.object);
+    if (!parts) throw InternalError(fmt::format("group '{}': bad compiled entry", g.name));
+  }
+  auto code = halide_aot::load_object(halide_aot::runtime_for(t.target, threads, options.cache),
+                                      parts->second, fmt::format("Halide group '{}'", g.name));
+  return std::make_unique<HalideKernelImpl>(std::move(g), std::move(parts->first), std::move(code),
+                                            fn_name, entry.from_cache);
 }
 
 }  // namespace loom

@@ -1,8 +1,9 @@
 // The Halide backend: turns one kernel group (a small standalone Graph whose
 // inputs are the group's run-time inputs, whose constants are its weights
 // and whose outputs are the group's outputs) into ONE Halide pipeline,
-// specialized to its shapes with the weights baked in as constant buffers,
-// JIT-compiled once and run many times.
+// specialized to its shapes with the weights baked in as constant data,
+// compiled ahead of time to an object (backends/halide/halide_aot.h) that is
+// cached on disk and loaded into the process, and run many times.
 //
 // Scheduling goes through ir/schedule.h values: the default heuristic
 // (backends/halide/default_schedule.cpp) produces a GroupSchedule that is
@@ -25,18 +26,26 @@
 
 namespace loom {
 
+class CompileCache;
+
 struct HalideGroupOptions {
   // "host" (the machine's own features), "x86-64-avx512" (Skylake-AVX512
   // feature set), "x86-64-avx2" (AVX2 + FMA + F16C), "x86-64" (SSE4.1).
   // Unknown names, and targets the host cannot run, raise UsageError.
   std::string target = "host";
-  // 1: no parallel loops. More: parallel loops on Halide's thread pool,
-  // whose size is HL_NUM_THREADS (set to `threads` here if unset).
+  // 1: no parallel loops. More: parallel loops on the thread pool of the
+  // Halide runtime the group is loaded with, which has exactly `threads`
+  // threads (one runtime per target and thread count, shared by groups).
   int threads = 1;
   // "default", "mullapudi2016", "adams2019", "li2018"; ignored when
   // `schedule` is given.
   std::string schedule_source = "default";
   std::optional<GroupSchedule> schedule;
+  // When set, the group's object code and the schedule applied are loaded
+  // from this cache if present (no lowering, scheduling or code generation)
+  // and stored after a compile. The key is built from the group's graph
+  // (weights by content hash), target, threads, schedule and Loom build.
+  CompileCache* cache = nullptr;
 };
 
 class HalideKernel {
@@ -59,6 +68,8 @@ class HalideKernel {
   virtual const Graph& group() const = 0;
   // Halide's loop-nest description of the compiled pipeline (debugging aid).
   virtual std::string loop_nest() const = 0;
+  // True when the code was loaded from HalideGroupOptions::cache.
+  virtual bool from_cache() const = 0;
 };
 
 std::unique_ptr<HalideKernel> compile_halide_group(const Graph& group,

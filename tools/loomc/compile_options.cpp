@@ -1,4 +1,8 @@
 // The command-line options shared by every loomc command that compiles a model.
+#include <unistd.h>
+
+#include <cstdio>
+
 #include <fmt/format.h>
 
 #include "compiler/compile.h"
@@ -34,6 +38,16 @@ loom::CompileOptions compile_options(Args& args) {
   }
   o.passes.print_after_all = args.flag("--print-after-all");
   loom::check_pass_names(o.passes.print_after);
+  // Progress only where someone watches: a terminal on stderr, so that
+  // nothing is mixed into output scripts capture.
+  if (!args.flag("--quiet") && isatty(fileno(stderr)))
+    o.progress = [](const loom::CompileProgress& p) {
+      if (p.stage == "kernel")
+        fmt::print(stderr, "\r\033[Kcompiling {}/{} kernels: {:.60}", p.done + 1, p.total, p.group);
+      else if (p.stage == "done")
+        fmt::print(stderr, "\r\033[K");
+      std::fflush(stderr);
+    };
   return o;
 }
 
@@ -58,7 +72,9 @@ std::string compile_options_help() {
       "                        compiled to F (JSON, one entry per group)\n"
       "  --dump-llvm DIR       write the generated LLVM IR (.ll) and assembly (.s) to DIR\n"
       "  --print-after P[,P]   print the IR after these passes to stderr ({})\n"
-      "  --print-after-all     print the IR after every pass\n",
+      "  --print-after-all     print the IR after every pass\n"
+      "  --quiet               no compile progress line (shown only when stderr is a\n"
+      "                        terminal)\n",
       fmt::join(loom::known_pass_names(), ", "));
 }
 
