@@ -1,4 +1,5 @@
-// rnn_bench: latency of the LLVM backend's recurrent kernels on the public
+// rnn_bench: latency of the recurrent kernels (LLVM step loops, Halide input
+// projection, as the compile driver builds them) on the public
 // workloads of shared/WORKLOADS.md (LSTM h512/b1/t25, GRU with
 // linear_before_reset h512/b2/t187, input size = hidden), at 1 and 2 threads.
 // Prints compile time, median and minimum latency, the input projection's
@@ -15,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/halide/projection_gemm.h"
 #include "backends/llvm/recurrent_kernel.h"
 #include "ir/error.h"
 #include "runtime/thread_team.h"
@@ -64,6 +66,13 @@ void bench(const Workload& w, int threads, int reps, RecurrentIsa isa, const std
   opt.threads = threads;
   opt.isa = isa;
   opt.dump_dir = dump;
+  HalideProjectionOptions po;
+  po.target = isa == RecurrentIsa::Avx512    ? "x86-64-avx512"
+              : isa == RecurrentIsa::Avx2    ? "x86-64-avx2"
+              : isa == RecurrentIsa::Generic ? "x86-64"
+                                             : "host";
+  po.dump_dir = dump;
+  opt.projection = halide_projection_factory(po);
   auto k = compile_recurrent(spec, opt);
 
   std::vector<float> x(static_cast<size_t>(w.seq * w.batch * H));
@@ -86,8 +95,7 @@ void bench(const Workload& w, int threads, int reps, RecurrentIsa isa, const std
 
   // The projection alone, on the kernel's team, into a scratch buffer.
   const InputProjection& proj = k->input_projection();
-  const int64_t rows = w.seq * w.batch;
-  const size_t out_bytes = static_cast<size_t>(rows * proj.out_stride()) * 4;
+  const size_t out_bytes = static_cast<size_t>(proj.out_rows() * proj.out_stride()) * 4;
   float* out = static_cast<float*>(std::aligned_alloc(64, (out_bytes + 63) / 64 * 64));
   ThreadTeam& team = k->team();
   const int n = team.size();

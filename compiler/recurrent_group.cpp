@@ -1,10 +1,13 @@
 // The built-in factory for recurrent kernel groups: maps one RNN/GRU/LSTM
-// node (the whole group) onto backends/llvm compile_recurrent, and adapts the
-// kernel's raw-pointer interface to runtime Kernel inputs and outputs.
+// node (the whole group) onto backends/llvm compile_recurrent, with the input
+// projection emitted as a Halide pipeline (backends/halide/projection_gemm.h)
+// for the model's target, and adapts the kernel's raw-pointer interface to
+// runtime Kernel inputs and outputs.
 #include <array>
 
 #include <fmt/format.h>
 
+#include "backends/halide/projection_gemm.h"
 #include "backends/llvm/recurrent_kernel.h"
 #include "compiler/backend_registry.h"
 
@@ -138,6 +141,11 @@ std::unique_ptr<Kernel> make_recurrent_kernel(const Graph& g, const BackendOptio
   ro.dump_dir = options.dump_dir;
   ro.team = options.team;
   ro.cache = options.cache;
+  HalideProjectionOptions po;
+  po.target = options.target;
+  po.cache = options.cache;
+  po.dump_dir = options.dump_dir;
+  ro.projection = halide_projection_factory(std::move(po));
   auto kernel = std::make_unique<RecurrentGroupKernel>(
       fmt::format("{} ({})", n.name, op_name(n.op)), compile_recurrent(spec, ro), sources, outs);
   kernel->seq_lens_i64_ = spec.has_sequence_lens && g.type_of(n.inputs[4]).dtype == DType::i64;

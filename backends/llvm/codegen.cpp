@@ -1,13 +1,12 @@
 // LLVM IR emission and ORC LLJIT compilation for the recurrent kernels: the
-// step loop of each direction, the input-projection GEMM, and the vector
-// activation functions. The only translation unit of the tree that includes
-// LLVM's IRBuilder and LLJIT headers (they cost ~6 s to compile).
+// step loop of each direction and the vector activation functions. The only translation unit of the
+// tree that includes LLVM's IRBuilder and LLJIT headers (they cost ~6 s to compile).
 //
 // Floating-point flags. No fast-math flag is set on any instruction: NaNs and
 // infinities flow through as in the reference, and no sum is reassociated, so
 // results do not depend on the thread count. The only liberty taken is
-// llvm.fmuladd (fused when the target has FMA) in dot products, the GEMM and
-// the polynomial evaluations, which only removes intermediate roundings.
+// llvm.fmuladd (fused when the target has FMA) in dot products and the
+// polynomial evaluations, which only removes intermediate roundings.
 //
 // Activations are computed without libm calls:
 //  - exp: x clamped to [-87, 88], n = round(x·log2 e) with the 1.5·2^23 trick,
@@ -673,103 +672,6 @@ class StepEmitter {
   Value *hprev_ = nullptr, *hnext_ = nullptr, *s_ = nullptr;
 };
 
-// ---- input-projection GEMM ---------------------------------------------------------
-
-// Blocked over k so a [kc][2L] block of the weight panel (16 KiB) stays in L1
-// while every row block of x streams past it; the first k block starts from
-// the bias, later ones accumulate into the output.
-void emit_gemm(Emitter& e, const GemmDesc& d, const TargetChoice& t) {
-  auto& b = e.b();
-  const int64_t L = e.lanes(), NR = 2 * L, K = d.k, M = d.m;
-  const int64_t MR = t.isa == Isa::Avx512 ? 8 : 4;
-  const int64_t KC = std::max<int64_t>(16, 4096 / NR);
-  llvm::Type* fp = e.fptr();
-  auto* fty = llvm::FunctionType::get(b.getVoidTy(), {fp, fp, fp, fp, e.i64(), e.i64()}, false);
-  llvm::Function* fn = e.make_function(d.fn_name, fty);
-  Value* a = fn->getArg(0);
-  Value* w = fn->getArg(1);
-  Value* bias = fn->getArg(2);
-  Value* c = fn->getArg(3);
-  const unsigned va = static_cast<unsigned>(4 * L);
-
-  e.loop(
-      fn->getArg(4), fn->getArg(5), 1, {},
-      [&](Value* panel, const Emitter::Carried&) {
-        Value* wp = e.gep(w, b.CreateMul(panel, e.c64(K * NR)));
-        Value* cp = e.gep(c, b.CreateMul(panel, e.c64(NR)));
-        Value* bp = e.gep(bias, b.CreateMul(panel, e.c64(NR)));
-        // Rows [m0, m0 + rows), k in [k0, k0 + klen).
-        auto micro = [&](Value* m0, int64_t rows, Value* k0, int64_t klen, bool first) {
-          Emitter::Carried acc;
-          for (int64_t r = 0; r < rows; ++r) {
-            Value* crow = e.gep(cp, b.CreateMul(b.CreateAdd(m0, e.c64(r)), e.c64(d.ldc)));
-            acc.push_back(e.loadv(first ? bp : crow, va));
-            acc.push_back(e.loadv(e.gep(first ? bp : crow, L), va));
-          }
-          auto step_k = [&](Value* k, Emitter::Carried cur) {
-            Value* wk = e.gep(wp, b.CreateMul(k, e.c64(NR)));
-            Value* w0 = e.loadv(wk, va);
-            Value* w1 = e.loadv(e.gep(wk, L), va);
-            for (int64_t r = 0; r < rows; ++r) {
-              Value* av = e.bcast(
-                  e.gep(a, b.CreateAdd(b.CreateMul(b.CreateAdd(m0, e.c64(r)), e.c64(K)), k)));
-              cur[static_cast<size_t>(2 * r)] = e.fma(av, w0, cur[static_cast<size_t>(2 * r)]);
-              cur[static_cast<size_t>(2 * r + 1)] =
-                  e.fma(av, w1, cur[static_cast<size_t>(2 * r + 1)]);
-            }
-            return cur;
-          };
-          constexpr int64_t kUnroll = 4;
-          const int64_t kmain = klen / kUnroll * kUnroll;
-          if (kmain > 0)
-            acc = e.loop(
-                k0, b.CreateAdd(k0, e.c64(kmain)), kUnroll, acc,
-                [&](Value* k, const Emitter::Carried& cur) {
-                  Emitter::Carried x = cur;
-                  for (int64_t u = 0; u < kUnroll; ++u)
-                    x = step_k(b.CreateAdd(k, e.c64(u)), x);
-                  return x;
-                },
-                "gk");
-          for (int64_t k = kmain; k < klen; ++k)
-            acc = step_k(b.CreateAdd(k0, e.c64(k)), acc);
-          for (int64_t r = 0; r < rows; ++r) {
-            Value* crow = e.gep(cp, b.CreateMul(b.CreateAdd(m0, e.c64(r)), e.c64(d.ldc)));
-            e.storev(acc[static_cast<size_t>(2 * r)], crow, va);
-            e.storev(acc[static_cast<size_t>(2 * r + 1)], e.gep(crow, L), va);
-          }
-        };
-        auto k_block = [&](Value* k0, int64_t klen, bool first) {
-          const int64_t mmain = M / MR * MR;
-          if (mmain > 0)
-            e.loop(
-                e.c64(0), e.c64(mmain), MR, {},
-                [&](Value* m0, const Emitter::Carried&) {
-                  micro(m0, MR, k0, klen, first);
-                  return Emitter::Carried{};
-                },
-                "gm");
-          if (M > mmain) micro(e.c64(mmain), M - mmain, k0, klen, first);
-        };
-        const int64_t nfull = K / KC, ktail = K % KC;
-        if (nfull > 0) {
-          k_block(e.c64(0), KC, true);
-          if (nfull > 1)
-            e.loop(
-                e.c64(KC), e.c64(nfull * KC), KC, {},
-                [&](Value* k0, const Emitter::Carried&) {
-                  k_block(k0, KC, false);
-                  return Emitter::Carried{};
-                },
-                "gkb");
-        }
-        if (ktail > 0) k_block(e.c64(nfull * KC), ktail, nfull == 0);
-        return Emitter::Carried{};
-      },
-      "panel");
-  b.CreateRetVoid();
-}
-
 void emit_activation_fn(Emitter& e, const std::string& name, const ActivationFn& f) {
   auto& b = e.b();
   llvm::Type* fp = e.fptr();
@@ -924,8 +826,6 @@ std::unique_ptr<JitCode> jit_compile(const TargetChoice& target, const JitReques
     Emitter e(*ctx, *module, target);
     for (const auto& d : req.steps)
       StepEmitter(e, d, target).emit();
-    for (const auto& d : req.gemms)
-      emit_gemm(e, d, target);
     for (const auto& [name, f] : req.activations)
       emit_activation_fn(e, name, f);
   }

@@ -75,15 +75,6 @@ struct StepLoopDesc {
   std::vector<StepPass> passes;
 };
 
-// The input-projection GEMM, column panels of width 2*lanes:
-//   void fn(const float* x, const float* packed_w, const float* bias, float* out,
-//           int64_t panel_begin, int64_t panel_end)
-// out[m][n] = bias[n] + sum_k x[m][k] * w[n][k], packed_w [panels][k][2*lanes].
-struct GemmDesc {
-  std::string fn_name;
-  int64_t m = 0, k = 0, ldc = 0;
-};
-
 class JitCode {
  public:
   virtual ~JitCode() = default;
@@ -93,7 +84,6 @@ class JitCode {
 struct JitRequest {
   std::string module_name;
   std::vector<StepLoopDesc> steps;
-  std::vector<GemmDesc> gemms;
   // `void fn(const float* in, float* out, int64_t vectors)` applying one activation.
   std::vector<std::pair<std::string, ActivationFn>> activations;
   std::string dump_dir;

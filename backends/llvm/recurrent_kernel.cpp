@@ -1,13 +1,15 @@
 // compile_recurrent: validates a recurrent layer, packs its weights in the
-// order the generated code reads them, asks codegen.cpp for the step loops
-// and the input-projection GEMM, and runs them on a pinned thread team.
+// order the generated code reads them, has the caller's factory build the
+// input projection and codegen.cpp the step loops, and runs both on a pinned
+// thread team.
 //
 // Packed layouts (L = vector lanes, Hp = hidden rounded up to L, blocks of L
 // hidden units; padding units have zero weights and stay zero):
 //  - projection columns: [direction][block][gate][L], so one step reads each
 //    block's gates as consecutive vectors; bias = Wb + Rb folded in, except
 //    GRU's h gate with linear_before_reset = 1, where Rbh sits inside r ⊙ (·);
-//  - projection weights: [panel of 2L columns][input k][2L];
+//  - projection weights: [column][input k] in that column order (the
+//    projection repacks them for its own kernel);
 //  - recurrent weights, per pass: [block][k][gate of the pass][L].
 #include "backends/llvm/recurrent_kernel.h"
 
@@ -21,7 +23,6 @@
 #include <fmt/format.h>
 
 #include "backends/llvm/codegen.h"
-#include "backends/llvm/input_projection.h"
 #include "ir/error.h"
 #include "runtime/thread_team.h"
 
@@ -122,32 +123,6 @@ void validate(const RecurrentLayerSpec& s) {
   if (s.p.defined()) check_tensor(s, s.p, "P", {D, 3 * H}, "[num_directions, 3*hidden]");
 }
 
-// The JIT-compiled GEMM behind InputProjection.
-class JitGemmProjection final : public InputProjection {
- public:
-  using Fn = void (*)(const float*, const float*, const float*, float*, int64_t, int64_t);
-  JitGemmProjection(Fn fn, AlignedFloats weights, AlignedFloats bias, int64_t panels,
-                    int64_t stride, double flops)
-      : fn_(fn),
-        weights_(std::move(weights)),
-        bias_(std::move(bias)),
-        panels_(panels),
-        stride_(stride),
-        flops_(flops) {}
-  int64_t num_parts() const override { return panels_; }
-  int64_t out_stride() const override { return stride_; }
-  double flops() const override { return flops_; }
-  void run(const float* x, float* out, int64_t begin, int64_t end) const override {
-    if (begin < end) fn_(x, weights_.data(), bias_.data(), out, begin, end);
-  }
-
- private:
-  Fn fn_;
-  AlignedFloats weights_, bias_;
-  int64_t panels_, stride_;
-  double flops_;
-};
-
 using StepFn = void (*)(void**, int64_t, int64_t);
 
 struct DirectionState {
@@ -187,32 +162,32 @@ class Kernel final : public RecurrentKernel {
     T_ = team_->size();
     concurrent_dirs_ = D_ == 2 && T_ >= 2;
 
-    const int64_t NR = 2 * L_;
-    const int64_t N = D_ * G_ * HP_;
-    proj_ld_ = round_up(N, NR);
-    const int64_t panels = proj_ld_ / NR;
-    proj_ = AlignedFloats(S_ * B_ * proj_ld_);
+    // The projection first: its row stride is baked into the step loops.
+    {
+      ProjectionSpec ps = describe_projection();
+      projection_ = opt.projection ? opt.projection(ps) : make_portable_projection(std::move(ps));
+    }
+    proj_ld_ = projection_->out_stride();
+    proj_ = AlignedFloats(projection_->out_rows() * proj_ld_);
 
     JitRequest req;
     req.module_name = spec_.name;
     req.dump_dir = opt.dump_dir;
     req.cache = opt.cache;
-    req.gemms.push_back({"loom_input_projection", S_ * B_, I_, proj_ld_});
     for (int64_t d = 0; d < D_; ++d)
       req.steps.push_back(describe_step(d));
 
     auto code = jit_compile(target_, req);
-    auto gemm = reinterpret_cast<JitGemmProjection::Fn>(code->lookup("loom_input_projection"));
     for (int64_t d = 0; d < D_; ++d)
       dirs_[static_cast<size_t>(d)].fn =
           reinterpret_cast<StepFn>(code->lookup(req.steps[static_cast<size_t>(d)].fn_name));
     code_ = std::move(code);
-    info_.compile_ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 
-    projection_ = pack_projection(gemm, panels);
     for (int64_t d = 0; d < D_; ++d)
       pack_direction(d, req.steps[static_cast<size_t>(d)]);
+    split_projection();
+    info_.compile_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 
     info_.isa = target_.isa_name;
     info_.cpu = target_.cpu;
@@ -341,9 +316,16 @@ class Kernel final : public RecurrentKernel {
     return s;
   }
 
-  std::unique_ptr<InputProjection> pack_projection(JitGemmProjection::Fn fn, int64_t panels) {
-    const int64_t NR = 2 * L_;
-    AlignedFloats w(panels * I_ * NR), bias(proj_ld_);
+  // The projection's columns in the order the step loop reads them, with
+  // the biases folded where that is exact (see the top of this file).
+  ProjectionSpec describe_projection() const {
+    ProjectionSpec ps;
+    ps.name = spec_.name;
+    ps.rows = S_ * B_;
+    ps.input_size = I_;
+    ps.columns = D_ * G_ * HP_;
+    ps.weights.assign(static_cast<size_t>(ps.columns * I_), 0.f);
+    ps.bias.assign(static_cast<size_t>(ps.columns), 0.f);
     const float* W = spec_.w.data<float>();
     const float* Bv = spec_.b.defined() ? spec_.b.data<float>() : nullptr;
     for (int64_t d = 0; d < D_; ++d)
@@ -352,20 +334,47 @@ class Kernel final : public RecurrentKernel {
           const int64_t col = d * G_ * HP_ + ((j / L_) * G_ + g) * L_ + j % L_;
           const int64_t row = g * H_ + j;
           const float* src = W + (d * G_ * H_ + row) * I_;
-          float* dst = w.data() + (col / NR) * I_ * NR + col % NR;
-          for (int64_t k = 0; k < I_; ++k)
-            dst[k * NR] = src[k];
+          std::copy(src, src + I_, ps.weights.begin() + col * I_);
           if (Bv) {
             const float* bd = Bv + d * 2 * G_ * H_;
             const bool fold_rb =
                 !(spec_.op == OpKind::GRU && spec_.attrs.linear_before_reset && g == 2);
-            bias[col] = bd[row] + (fold_rb ? bd[G_ * H_ + row] : 0.f);
+            ps.bias[static_cast<size_t>(col)] = bd[row] + (fold_rb ? bd[G_ * H_ + row] : 0.f);
           }
         }
-    const double flops = 2.0 * static_cast<double>(S_ * B_) * static_cast<double>(I_) *
-                         static_cast<double>(D_ * G_ * H_);
-    return std::make_unique<JitGemmProjection>(fn, std::move(w), std::move(bias), panels, proj_ld_,
-                                               flops);
+    return ps;
+  }
+
+  // Each thread's projection parts: where the thread's step-loop columns
+  // form one range and the threads' ranges follow each other, the parts that
+  // cover its own columns (rounded to part boundaries), so a thread writes
+  // what it reads from step to step; otherwise an even split.
+  void split_projection() {
+    const int64_t parts = projection_->num_parts(), cpp = projection_->columns_per_part();
+    const int64_t blk_cols = G_ * L_;
+    std::vector<int64_t> first_col(static_cast<size_t>(T_) + 1, 0);
+    bool contiguous = D_ == 1 || concurrent_dirs_;
+    int64_t end = 0;
+    for (int tid = 0; tid < T_ && contiguous; ++tid) {
+      const int64_t d = concurrent_dirs_ && tid >= T_ / 2 ? 1 : 0;
+      const int member = concurrent_dirs_ && d == 1 ? tid - T_ / 2 : tid;
+      const DirectionState& dir = dirs_[static_cast<size_t>(d)];
+      int64_t c0 = end, c1 = end;
+      if (member < dir.group) {
+        c0 = d * G_ * HP_ + nblk_ * member / dir.group * blk_cols;
+        c1 = d * G_ * HP_ + nblk_ * (member + 1) / dir.group * blk_cols;
+      }
+      contiguous = c0 == end;
+      first_col[static_cast<size_t>(tid)] = c0;
+      end = c1;
+    }
+    contiguous = contiguous && end == D_ * G_ * HP_;
+    part_begin_.assign(static_cast<size_t>(T_) + 1, parts);
+    for (int tid = 0; tid < T_; ++tid)
+      part_begin_[static_cast<size_t>(tid)] =
+          contiguous ? std::min(parts, (first_col[static_cast<size_t>(tid)] + cpp / 2) / cpp)
+                     : parts * tid / T_;
+    part_begin_[0] = 0;
   }
 
   void pack_direction(int64_t d, const StepLoopDesc& desc) {
@@ -435,8 +444,8 @@ class Kernel final : public RecurrentKernel {
   // One thread's share of a run: its projection panels, then (after every
   // panel is done) its hidden-unit blocks of the step loop.
   void thread_job(const float* x, int tid) {
-    const int64_t parts = projection_->num_parts();
-    projection_->run(x, proj_.data(), parts * tid / T_, parts * (tid + 1) / T_);
+    const auto t = static_cast<size_t>(tid);
+    projection_->run(x, proj_.data(), part_begin_[t], part_begin_[t + 1]);
     global_barrier_.arrive_and_wait();
     auto run_dir = [&](int64_t d, int member) {
       DirectionState& dir = dirs_[static_cast<size_t>(d)];
@@ -461,6 +470,7 @@ class Kernel final : public RecurrentKernel {
   RecurrentKernelInfo info_;
   int64_t L_ = 4, D_ = 1, G_ = 1, H_ = 1, B_ = 1, S_ = 0, I_ = 1, HP_ = 4, nblk_ = 1;
   int64_t proj_ld_ = 0;
+  std::vector<int64_t> part_begin_;  // [T + 1]: thread t runs parts [t], [t + 1]
   int T_ = 1;
   bool concurrent_dirs_ = false;
   std::unique_ptr<ThreadTeam> owned_team_;

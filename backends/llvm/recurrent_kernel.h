@@ -4,7 +4,8 @@
 //
 // A kernel runs in two parts:
 //  1. the input projection of every time step at once, X·Wᵀ + (Wb + Rb),
-//     as one GEMM (see InputProjection in input_projection.h);
+//     as one GEMM (InputProjection, runtime/input_projection.h), made by the
+//     factory the caller passes (the compile driver's is a Halide pipeline);
 //  2. the recurrent step loop, emitted as LLVM IR specialized to the layer
 //     (hidden size, batch, direction, activations, clip, peepholes...) and
 //     compiled with ORC LLJIT at O3 for the target CPU: recurrent weights
@@ -20,9 +21,9 @@
 #include <string>
 #include <vector>
 
-#include "backends/llvm/input_projection.h"
 #include "ir/ops.h"
 #include "ir/tensor.h"
+#include "runtime/input_projection.h"
 
 namespace loom {
 
@@ -53,6 +54,9 @@ struct RecurrentCompileOptions {
   ThreadTeam* team = nullptr;
   // Object-code cache for the generated step loops (may be null).
   CompileCache* cache = nullptr;
+  // Builds the input projection from the layer's packed description; when
+  // empty, make_portable_projection (plain C++, slow) is used.
+  ProjectionFactory projection{};
 };
 
 // Compile-time statistics, for benchmarks and --dump output.
@@ -61,7 +65,7 @@ struct RecurrentKernelInfo {
   std::string cpu;                     // the LLVM CPU name compiled for
   int vector_lanes = 0;                // floats per vector in the generated code
   int threads = 0;                     // threads the step loop uses per direction
-  double compile_ms = 0;               // IR emission + optimization + machine code
+  double compile_ms = 0;               // projection + step loops, packing included
   int64_t packed_recurrent_bytes = 0;  // per direction
   double projection_flops = 0;         // per run, all directions
 };
