@@ -20,6 +20,7 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include <atomic>
+#include <future>
 #include <map>
 #include <mutex>
 
@@ -69,23 +70,32 @@ void on_halide_error(void*, const char* msg) {
   g_last_error = msg ? msg : "";
 }
 
-// The runtime object of a target, compiled once per process (and cached).
-std::string runtime_object(const H::Target& target, CompileCache* cache) {
+// The runtime object of a target: compiled (about a second) or loaded from
+// the cache once per process, on a thread of its own so that it overlaps
+// the first groups' compilation. The task keeps a CompileCache of its own
+// on the same directory: the caller's may be gone before it finishes.
+std::shared_future<std::string> runtime_object(const H::Target& target, CompileCache* cache) {
   static std::mutex mu;
-  static std::map<std::string, std::string> built;
+  static std::map<std::string, std::shared_future<std::string>> started;
   const H::Target t = runtime_target(target);
   const std::string name = t.to_string();
   std::lock_guard lock(mu);
-  auto it = built.find(name);
-  if (it != built.end()) return it->second;
-  CachedObject o = cached_object(cache, "halide standalone runtime v1", t, [&] {
-    try {
-      return module_object(H::Module("loom_halide_runtime", t));
-    } catch (const H::Error& e) {
-      throw InternalError(fmt::format("Halide runtime for {}: {}", name, e.what()));
-    }
+  auto it = started.find(name);
+  if (it != started.end()) return it->second;
+  auto own = cache ? std::make_shared<CompileCache>(cache->dir()) : nullptr;
+  std::shared_future<std::string> f = std::async(std::launch::async, [t, name, own] {
+    return cached_object(
+               own.get(), "halide standalone runtime v1", t,
+               [&] {
+                 try {
+                   return module_object(H::Module("loom_halide_runtime", t));
+                 } catch (const H::Error& e) {
+                   throw InternalError(fmt::format("Halide runtime for {}: {}", name, e.what()));
+                 }
+               })
+        .object;
   });
-  return built.emplace(name, std::move(o.object)).first->second;
+  return started.emplace(name, std::move(f)).first->second;
 }
 
 void init_llvm() {
@@ -233,13 +243,17 @@ std::shared_ptr<Runtime> runtime_for(const H::Target& target, int threads, Compi
     throw InternalError(fmt::format("Halide runtime: {} threads requested", threads));
   static std::mutex mu;
   static std::map<std::pair<std::string, int>, std::weak_ptr<Runtime>> live;
-  const std::string object = runtime_object(target, cache);
+  const std::string& object = runtime_object(target, cache).get();
   std::lock_guard lock(mu);
   std::weak_ptr<Runtime>& slot = live[{runtime_target(target).to_string(), threads}];
   if (std::shared_ptr<Runtime> rt = slot.lock()) return rt;
   auto rt = std::make_shared<RuntimeImpl>(target, threads, object);
   slot = rt;
   return rt;
+}
+
+void prepare_runtime(const H::Target& target, CompileCache* cache) {
+  runtime_object(target, cache);
 }
 
 std::shared_ptr<LoadedObject> load_object(std::shared_ptr<Runtime> runtime,

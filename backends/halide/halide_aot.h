@@ -95,6 +95,11 @@ class Runtime {
 std::shared_ptr<Runtime> runtime_for(const Halide::Target& target, int threads,
                                      CompileCache* cache);
 
+// Starts building (or loading from `cache`) the runtime object of `target`
+// in the background, so that a later runtime_for() need not wait for it;
+// returns at once. Optional.
+void prepare_runtime(const Halide::Target& target, CompileCache* cache);
+
 // Objects loaded against one runtime; unloaded on destruction.
 class LoadedObject {
  public:

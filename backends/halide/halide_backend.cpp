@@ -1440,6 +1440,7 @@ std::unique_ptr<HalideKernel> compile_halide_group(const Graph& group,
   Graph g = group;
   prepare_group(g);
   const std::string fn_name = "loom_" + sanitize(g.name);
+  halide_aot::prepare_runtime(t.target, options.cache);
   auto build = [&] { return build_group(g, options, t, threads, fn_name); };
   halide_aot::CachedObject entry;
   std::optional<std::pair<GroupSchedule, std::string_view>> parts;
