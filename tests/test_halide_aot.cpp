@@ -5,6 +5,7 @@
 #include <Halide.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -13,6 +14,7 @@
 #include <catch2/catch.hpp>
 
 #include "backends/halide/halide_aot.h"
+#include "compiler/backend_registry.h"
 #include "compiler/compile.h"
 #include "ir/builder.h"
 #include "ir/interpreter.h"
@@ -239,4 +241,59 @@ TEST_CASE("aot: another schedule is another cache entry; autoschedules are cache
     for (int64_t i = 0; i < want[0].numel(); ++i)
       CHECK(c->out[0].data<float>()[i] == Approx(want[0].data<float>()[i]).margin(1e-5));
   fs::remove_all(dir);
+}
+
+TEST_CASE("aot: kernels built on several threads: same results, first error wins", "[aot]") {
+  const Graph g = small_cnn();
+  const Tensor x = random_f32({1, 3, 8, 8}, 8);
+  std::vector<std::vector<Tensor>> outs;
+  for (int threads : {1, 4}) {
+    CompileOptions o;
+    o.compile_threads = threads;
+    std::vector<CompileProgress> seen;
+    o.progress = [&](const CompileProgress& p) { seen.push_back(p); };
+    outs.push_back(compile(g, o).run({x}));
+    REQUIRE(!seen.empty());
+    CHECK(seen.back().stage == "done");
+    CHECK(seen.back().done == seen.back().total);
+    int kernels = 0;
+    for (const CompileProgress& p : seen)
+      kernels += p.stage == "kernel";
+    CHECK(kernels == seen.back().total);
+  }
+  CHECK(outs[0][0].same_content(outs[1][0]));
+
+  // Two groups fail; whatever the timing, the error is the first group's.
+  register_builtin_backends();
+  auto saved = find_kernel_factory(GroupBackend::Halide);
+  REQUIRE(saved);
+  // Group names ("aotcnn_group<N>", fewer than ten) in build order.
+  ModelSchedule used;
+  CompileOptions plain;
+  plain.schedules_used = &used;
+  compile(g, plain);
+  std::vector<std::string> names;
+  for (const auto& [name, s] : used)
+    names.push_back(name);
+  REQUIRE(names.size() >= 3);
+  REQUIRE(names.size() < 10);
+  const std::string first = names[1], second = names[2];
+  register_kernel_factory(
+      GroupBackend::Halide,
+      [&](const Graph& sub, const BackendOptions& bo) -> std::unique_ptr<Kernel> {
+        if (sub.name == first || sub.name == second)
+          throw UnsupportedError("refusing group " + sub.name);
+        return (*saved)(sub, bo);
+      });
+  for (int i = 0; i < 3; ++i) {
+    CompileOptions o;
+    o.compile_threads = 4;
+    try {
+      compile(g, o);
+      FAIL("expected an UnsupportedError");
+    } catch (const UnsupportedError& e) {
+      CHECK(std::string(e.what()).find("refusing group " + first) != std::string::npos);
+    }
+  }
+  register_kernel_factory(GroupBackend::Halide, *saved);
 }
