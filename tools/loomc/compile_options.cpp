@@ -24,6 +24,17 @@ loom::CompileOptions compile_options(Args& args) {
           fmt::format("--threads '{}': expected a number from 0 (one per core) to 1024", *t));
     }
   }
+  if (auto t = args.take("--compile-threads")) {
+    try {
+      size_t used = 0;
+      o.compile_threads = std::stoi(*t, &used);
+      if (used != t->size() || o.compile_threads < 0 || o.compile_threads > 64)
+        throw std::invalid_argument(*t);
+    } catch (const std::exception&) {
+      throw loom::UsageError(
+          fmt::format("--compile-threads '{}': expected a number from 0 (one per core) to 64", *t));
+    }
+  }
   if (auto s = args.take("--schedule")) o.schedule = *s;
   loom::check_schedule(o.schedule);
   if (auto d = args.take("--dump-llvm")) o.dump_llvm_dir = *d;
@@ -73,6 +84,7 @@ std::string compile_options_help() {
       "  --dump-llvm DIR       write the generated LLVM IR (.ll) and assembly (.s) to DIR\n"
       "  --print-after P[,P]   print the IR after these passes to stderr ({})\n"
       "  --print-after-all     print the IR after every pass\n"
+      "  --compile-threads N   threads that compile kernels (default 0: one per core)\n"
       "  --quiet               no compile progress line (shown only when stderr is a\n"
       "                        terminal)\n",
       fmt::join(loom::known_pass_names(), ", "));
