@@ -156,6 +156,12 @@ TEST_CASE("Halide projection: bad targets and specs raise typed errors", "[proje
   ProjectionSpec bad = s;
   bad.weights.pop_back();
   CHECK_THROWS_AS(compile_halide_projection(bad), InternalError);
+  // Zero rows (zero time steps) compile to a projection that writes nothing.
+  ProjectionSpec empty = random_spec(0, 3, 4, rng);
+  auto proj = compile_halide_projection(empty);
+  CHECK(proj->num_parts() >= 1);
+  CHECK(proj->flops() == 0);
+  proj->run(nullptr, nullptr, 0, proj->num_parts());
 }
 
 TEST_CASE("Halide projection writes its loop nest when asked", "[projection]") {

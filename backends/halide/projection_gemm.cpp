@@ -252,8 +252,11 @@ void check_spec(const ProjectionSpec& s) {
 
 std::unique_ptr<InputProjection> compile_halide_projection(const ProjectionSpec& spec,
                                                            const HalideProjectionOptions& options) {
-  check_spec(spec);
   const Target t = resolve(options.target);
+  // No rows (a layer with zero time steps): nothing to compile.
+  if (spec.rows == 0 && spec.input_size >= 1 && spec.columns >= 1)
+    return make_portable_projection(spec);
+  check_spec(spec);
   const Tiling tile = choose_tiling(t.lanes, spec.rows);
   const int64_t panels = (spec.columns + tile.nr - 1) / tile.nr;
   int64_t ld = panels * tile.nr;

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -260,6 +261,11 @@ class Kernel final : public RecurrentKernel {
     }
     if (spec_.want_y && spec_.has_sequence_lens) zero_past_end(y, sequence_lens);
 
+    for (int t = 0; t < T_; ++t) {
+      const auto i = static_cast<size_t>(t);
+      cursors_[i].next.store(part_begin_[i], std::memory_order_relaxed);
+      cursors_[i].end = part_begin_[i + 1];
+    }
     team_->parallel_for(T_, [&](int tid) { thread_job(x, tid); });
 
     for (int64_t d = 0; d < D_; ++d) {
@@ -345,10 +351,12 @@ class Kernel final : public RecurrentKernel {
     return ps;
   }
 
-  // Each thread's projection parts: where the thread's step-loop columns
-  // form one range and the threads' ranges follow each other, the parts that
-  // cover its own columns (rounded to part boundaries), so a thread writes
-  // what it reads from step to step; otherwise an even split.
+  // The projection parts each thread starts with: where the thread's
+  // step-loop columns form one range and the threads' ranges follow each
+  // other, the parts that cover its own columns (rounded to part
+  // boundaries), so a thread writes what it reads from step to step;
+  // otherwise an even split. A thread that finishes early takes parts left
+  // in the others' ranges (thread_job).
   void split_projection() {
     const int64_t parts = projection_->num_parts(), cpp = projection_->columns_per_part();
     const int64_t blk_cols = G_ * L_;
@@ -375,6 +383,10 @@ class Kernel final : public RecurrentKernel {
           contiguous ? std::min(parts, (first_col[static_cast<size_t>(tid)] + cpp / 2) / cpp)
                      : parts * tid / T_;
     part_begin_[0] = 0;
+    // Chunks of about an eighth of a thread's share: few calls, yet fine
+    // enough to even out a core that another process slows down.
+    chunk_ = std::max<int64_t>(1, (parts + 8 * T_ - 1) / (8 * T_));
+    cursors_ = std::make_unique<PartCursor[]>(static_cast<size_t>(T_));
   }
 
   void pack_direction(int64_t d, const StepLoopDesc& desc) {
@@ -444,8 +456,17 @@ class Kernel final : public RecurrentKernel {
   // One thread's share of a run: its projection panels, then (after every
   // panel is done) its hidden-unit blocks of the step loop.
   void thread_job(const float* x, int tid) {
-    const auto t = static_cast<size_t>(tid);
-    projection_->run(x, proj_.data(), part_begin_[t], part_begin_[t + 1]);
+    // Own parts first, then whatever is left of the others': the projection
+    // has no lock-step, so a thread whose core is shared with another
+    // process only does less of it instead of making everyone wait.
+    for (int i = 0; i < T_; ++i) {
+      PartCursor& c = cursors_[static_cast<size_t>((tid + i) % T_)];
+      for (;;) {
+        const int64_t p = c.next.fetch_add(chunk_, std::memory_order_relaxed);
+        if (p >= c.end) break;
+        projection_->run(x, proj_.data(), p, std::min(p + chunk_, c.end));
+      }
+    }
     global_barrier_.arrive_and_wait();
     auto run_dir = [&](int64_t d, int member) {
       DirectionState& dir = dirs_[static_cast<size_t>(d)];
@@ -470,7 +491,14 @@ class Kernel final : public RecurrentKernel {
   RecurrentKernelInfo info_;
   int64_t L_ = 4, D_ = 1, G_ = 1, H_ = 1, B_ = 1, S_ = 0, I_ = 1, HP_ = 4, nblk_ = 1;
   int64_t proj_ld_ = 0;
-  std::vector<int64_t> part_begin_;  // [T + 1]: thread t runs parts [t], [t + 1]
+  std::vector<int64_t> part_begin_;  // [T + 1]: thread t owns parts [t], [t + 1]
+  // The projection parts of thread t not yet claimed in this run.
+  struct alignas(64) PartCursor {
+    std::atomic<int64_t> next{0};
+    int64_t end = 0;
+  };
+  std::unique_ptr<PartCursor[]> cursors_;
+  int64_t chunk_ = 1;
   int T_ = 1;
   bool concurrent_dirs_ = false;
   std::unique_ptr<ThreadTeam> owned_team_;
