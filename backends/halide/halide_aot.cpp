@@ -74,6 +74,9 @@ void on_halide_error(void*, const char* msg) {
 // the cache once per process, on a thread of its own so that it overlaps
 // the first groups' compilation. The task keeps a CompileCache of its own
 // on the same directory: the caller's may be gone before it finishes.
+// Without a cache from the caller the runtime still goes to the default
+// one: it depends on nothing of the model (only on Loom's build and the
+// target), and compiling it would double a small model's compile time.
 std::shared_future<std::string> runtime_object(const H::Target& target, CompileCache* cache) {
   static std::mutex mu;
   static std::map<std::string, std::shared_future<std::string>> started;
@@ -82,7 +85,8 @@ std::shared_future<std::string> runtime_object(const H::Target& target, CompileC
   std::lock_guard lock(mu);
   auto it = started.find(name);
   if (it != started.end()) return it->second;
-  auto own = cache ? std::make_shared<CompileCache>(cache->dir()) : nullptr;
+  const std::string dir = cache ? cache->dir() : default_compile_cache_dir();
+  auto own = dir.empty() ? nullptr : std::make_shared<CompileCache>(dir);
   std::shared_future<std::string> f = std::async(std::launch::async, [t, name, own] {
     return cached_object(
                own.get(), "halide standalone runtime v1", t,

@@ -91,7 +91,8 @@ class Runtime {
 // The process's runtime for (target without NoRuntime/JIT, threads >= 1):
 // one per pair, shared while anything holds it, rebuilt after it is
 // released. The runtime object is compiled once per target and cached in
-// `cache` (may be null).
+// `cache`, or when that is null in default_compile_cache_dir() (it depends
+// only on the Loom build and the target, never on a model).
 std::shared_ptr<Runtime> runtime_for(const Halide::Target& target, int threads,
                                      CompileCache* cache);
 
