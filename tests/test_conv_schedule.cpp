@@ -2,7 +2,8 @@
 // schedule: output-channel-blocked weight packing (block sizes 32, 16 and
 // unblocked), channel-vector tiles on wide maps and at stride 2, conv values
 // stored channels innermost for the pools of their group, and the fused
-// (channel blocks x rows) parallel loop; all checked against the reference
+// (channel blocks x rows) parallel loop, conv rows computed inside the row
+// loop of a non-overlapping pool; all checked against the reference
 // interpreter at 1 and 2 threads.
 #include <cmath>
 #include <random>
@@ -123,6 +124,27 @@ TEST_CASE("conv schedule: conv values feeding pools are stored channels innermos
   CHECK(conv2->storage_order.front() == "d1");
   for (int threads : {1, 2})
     CHECK(max_rel_error(tail, threads, 13) < 1e-4);
+
+  // Non-overlapping pool windows (2x2/s2, CRNN-style): the conv rows are
+  // computed inside the pool's row loop; the overlapping 3x3/s2 stem pool
+  // keeps its conv at the root.
+  GraphBuilder b3("crnn_block");
+  Val x3 = b3.input("x", DType::f32, {1, 8, 12, 20});
+  Val c3 = b3.conv(x3, b3.constant("w", random_tensor(rng, {32, 8, 3, 3})),
+                   b3.constant("b", random_tensor(rng, {32})), {.pads = {1, 1, 1, 1}}, "conv");
+  b3.output(b3.max_pool(b3.relu(c3, "relu"), {.kernel_shape = {2, 2}, .strides = {2, 2}}, "pool"),
+            "y");
+  Graph block = b3.build();
+  for (int threads : {1, 2}) {
+    HalideGroupOptions o;
+    o.threads = threads;
+    const GroupSchedule s4 = default_halide_schedule(block, o);
+    const FuncSchedule* conv4 = find_func(s4, "conv");
+    REQUIRE(conv4);
+    CHECK(conv4->compute.kind == LoopLevel::Kind::At);
+    CHECK(conv4->compute.var == "d2");
+    CHECK(max_rel_error(block, threads, 15) < 1e-4);
+  }
 
   // A conv whose value is a group output keeps the ONNX layout.
   const GroupSchedule s3 = default_halide_schedule(conv_relu(8, 32, 16, 1, 3, 1, 14));

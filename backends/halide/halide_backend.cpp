@@ -542,6 +542,11 @@ class Lowering {
         div = div * counts[d](idx[2 + d]);
       return H::sum(at(xp, xi)) / div;
     });
+    // Whether output row i's window shares input rows with row i + 1
+    // (first spatial dim): then rows cannot be computed independently
+    // without recomputing the shared ones.
+    info_.funcs[static_cast<size_t>(f)].rows_overlap =
+        sr == 0 || geo->strides[0] < (geo->kernel[0] - 1) * geo->dilations[0] + 1;
     set_out(n, f);
   }
 

@@ -39,6 +39,9 @@ struct FuncInfo {
   bool is_output = false;
   std::vector<int> consumers;  // indices into PipelineInfo::funcs
   int value_of = -1;           // AccValue: its Accumulator
+  // Window (MaxPool / AveragePool): consecutive output rows read
+  // overlapping input rows. Global pools: always true.
+  bool rows_overlap = true;
 };
 
 struct PipelineInfo {
