@@ -35,11 +35,10 @@ struct BackendOptions {
   // they applied here, by group name.
   ModelSchedule* schedules_used = nullptr;
   std::function<void(const std::string&)> warning;  // may be null
-  // Null: no caching. Otherwise `cache_key` identifies the group (its graph
-  // with weight hashes, target, host CPU, threads, schedule, Loom build);
-  // a backend appends what else its artifact depends on.
+  // Null: no caching. Otherwise each backend keys its artifacts by what they
+  // depend on (the group's graph with weight hashes, target, host CPU,
+  // threads, schedule, Loom build): see halide_backend.cpp and codegen.cpp.
   CompileCache* cache = nullptr;
-  std::string cache_key;
 };
 
 // `subgraph`: the group as KernelGroup::extract makes it. Inputs and outputs

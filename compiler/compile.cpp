@@ -14,7 +14,6 @@
 
 #include "compiler/backend_registry.h"
 #include "ir/shape_inference.h"
-#include "ir/text_format.h"
 #include "runtime/compile_cache.h"
 #include "runtime/thread_team.h"
 
@@ -181,19 +180,6 @@ Executable compile(const Graph& graph, const CompileOptions& options) {
         BackendOptions jb = shared;
         if (bo.schedules_used) jb.schedules_used = &job.schedules;
         const Graph sub = job.group->extract(g);
-        if (jb.cache) {
-          PrintOptions po;
-          po.weight_summaries = false;
-          jb.cache_key = fmt::format(
-              "loom group v1\nbackend {}\ntarget {}\nthreads {}\nschedule {}\nbuild {}\nhost "
-              "{}\n{}",
-              group_backend_name(job.group->backend), options.target, options.threads,
-              options.schedule, compile_cache_build_id(), compile_cache_host_id(),
-              print_graph(sub, po));
-          // A schedule file is keyed by content, not by its (reusable) path.
-          if (schedule_file)
-            jb.cache_key += "\nschedule file\n" + save_model_schedule_json(*schedule_file);
-        }
         job.kernel = (*factories.at(job.group->backend))(sub, jb);
       } catch (...) {
         job.error = std::current_exception();
