@@ -50,7 +50,8 @@ const std::vector<Command>& commands();
 
 // The options of every command that compiles (--target, --threads,
 // --schedule, --dump-llvm DIR, --print-after PASS[,PASS], --print-after-all,
-// --compile-threads N, --quiet), taken from `args`; and their help text. Unless --quiet, a
+// --compile-threads N, --cache-dir DIR, --no-cache, --quiet), taken from `args`;
+// and their help text. Unless --quiet, a
 // progress line is drawn on stderr while kernels compile if it is a terminal.
 loom::CompileOptions compile_options(Args& args);
 std::string compile_options_help();

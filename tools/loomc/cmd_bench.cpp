@@ -1,10 +1,9 @@
 // loomc bench MODEL: JIT-compiles a model (through the compile cache unless
-// --no-cache), runs it on deterministic random inputs after a warm-up, and
-// prints the compile time and the median and minimum latency, as text or as
-// one JSON object (--json) for scripts such as benchmarks/resnet18.sh.
+// --no-cache, see compile_options.cpp), runs it on deterministic random
+// inputs after a warm-up, and prints the compile time and the median and minimum latency, as text or as
+// one JSON object (--json) for scripts such as benchmarks/resnet18.py.
 // --per-layer adds a table of every step (kernel group): op summary, MFLOP,
 // median/min time, GFLOP/s and the fraction of the machine's FMA peak.
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -146,7 +145,6 @@ int run_bench(Args& args) {
   const bool per_layer = args.flag("--per-layer");
   double peak_core = parse_peak(args);
   const bool peak_given = peak_core > 0;
-  const bool no_cache = args.flag("--no-cache");
   const int iters = parse_count(args, "--iters", 20, 1);
   const int warmup = parse_count(args, "--warmup", 3, 0);
   loom::LoadOptions load;
@@ -156,29 +154,12 @@ int run_bench(Args& args) {
   if (pos.size() != 1) throw loom::UsageError("loomc bench needs exactly one MODEL");
   loom::Graph graph = loom::load_model(pos[0], load);
 
-  // Progress only where someone watches: a terminal on stderr, and never
-  // mixed into --json output consumers might capture together.
-  const bool tty = isatty(fileno(stderr)) != 0;
-  if (tty)
-    options.progress = [](const loom::CompileProgress& p) {
-      if (p.stage == "kernel")
-        fmt::print(stderr, "\r\033[Kcompiling kernel {}/{}: {:.60}", p.done + 1, p.total, p.group);
-      else if (p.stage == "done")
-        fmt::print(stderr, "\r\033[K");
-      std::fflush(stderr);
-    };
-  std::unique_ptr<loom::CompileCache> cache;
-  if (!no_cache) {
-    std::string dir = loom::default_compile_cache_dir();
-    if (!dir.empty()) cache = std::make_unique<loom::CompileCache>(dir);
-  }
-  options.cache = cache.get();
-
   using clock = std::chrono::steady_clock;
   auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
   const auto t0 = clock::now();
   loom::Executable exe = loom::compile(graph, options);
   const double compile_ms = ms(t0, clock::now());
+  loom::CompileCache* cache = options.cache;
   const loom::CompileCacheStats cache_stats = cache ? cache->stats() : loom::CompileCacheStats{};
 
   std::vector<loom::Tensor> inputs;
@@ -276,17 +257,15 @@ int run_bench(Args& args) {
 
 Command bench_command() {
   return {"bench", "compile a model and measure its latency (median, min, compile time)",
-          "usage: loomc bench MODEL [--iters N] [--warmup N] [--json] [--no-cache]\n"
+          "usage: loomc bench MODEL [--iters N] [--warmup N] [--json]\n"
           "                   [--per-layer [--peak-gflops G]]\n"
           "                   [--shape NAME=DIMS]... [compile options]\n\n"
           "JIT-compiles MODEL (.onnx or .loom), runs it --warmup times (default 3),\n"
           "then times --iters runs (default 20) on deterministic random inputs and\n"
           "prints the compile time, median and minimum latency. --json prints one\n"
           "JSON object (median_ms, min_ms, max_ms, compile_ms, threads, iters, warmup,\n"
-          "target, schedule, cache, cache_hits, cache_misses, kernels). The compile\n"
-          "cache lives in $LOOM_CACHE_DIR or ~/.cache/loom; --no-cache bypasses it.\n"
-          "It holds the object code of LLVM recurrent kernels; Halide groups are\n"
-          "JIT-compiled every time (cache 'none' when a model has nothing cacheable).\n"
+          "target, schedule, cache, cache_hits, cache_misses, kernels); cache is off\n"
+          "(--no-cache), hit, miss, partial or none (nothing cacheable).\n"
           "--per-layer then profiles --iters more runs step by step and prints, in\n"
           "execution order, each kernel group (node names shortened), its ops, MFLOP\n"
           "(a multiply-add counts 2), median/min ms, GFLOP/s and % of the FMA peak\n"

@@ -2,10 +2,12 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <memory>
 
 #include <fmt/format.h>
 
 #include "compiler/compile.h"
+#include "runtime/compile_cache.h"
 #include "tools/loomc/cli.h"
 
 namespace loomc {
@@ -48,6 +50,19 @@ loom::CompileOptions compile_options(Args& args) {
     }
   }
   o.passes.print_after_all = args.flag("--print-after-all");
+  // One cache for the whole process (a command may compile several models);
+  // it must outlive every compile, hence the static.
+  static std::unique_ptr<loom::CompileCache> cache;
+  const bool no_cache = args.flag("--no-cache");
+  std::string dir = loom::default_compile_cache_dir();
+  if (auto d = args.take("--cache-dir")) {
+    if (d->empty()) throw loom::UsageError("--cache-dir: expected a directory");
+    dir = *d;
+  }
+  if (!no_cache && !dir.empty()) {
+    if (!cache || cache->dir() != dir) cache = std::make_unique<loom::CompileCache>(dir);
+    o.cache = cache.get();
+  }
   loom::check_pass_names(o.passes.print_after);
   // Progress only where someone watches: a terminal on stderr, so that
   // nothing is mixed into output scripts capture.
@@ -85,6 +100,12 @@ std::string compile_options_help() {
       "  --print-after P[,P]   print the IR after these passes to stderr ({})\n"
       "  --print-after-all     print the IR after every pass\n"
       "  --compile-threads N   threads that compile kernels (default 0: one per core)\n"
+      "  --cache-dir DIR       compile cache (default $LOOM_CACHE_DIR, else\n"
+      "                        ~/.cache/loom): compiled kernels keyed by model, target,\n"
+      "                        threads, schedule and Loom build; a hit skips codegen\n"
+      "  --no-cache            compile every kernel (the Halide runtime object, which\n"
+      "                        depends only on Loom's build and the target, is still\n"
+      "                        taken from the default cache)\n"
       "  --quiet               no compile progress line (shown only when stderr is a\n"
       "                        terminal)\n",
       fmt::join(loom::known_pass_names(), ", "));
