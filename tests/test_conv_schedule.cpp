@@ -3,7 +3,7 @@
 // unblocked), channel-vector tiles on wide maps and at stride 2, conv values
 // stored channels innermost for the pools of their group, and the fused
 // (channel blocks x rows) parallel loop, conv rows computed inside the row
-// loop of a non-overlapping pool; all checked against the reference
+// loop of a pool (sliding when windows overlap); all checked against the reference
 // interpreter at 1 and 2 threads.
 #include <cmath>
 #include <random>
@@ -100,14 +100,21 @@ TEST_CASE("conv schedule: conv values feeding pools are stored channels innermos
                       {.kernel_shape = {3, 3}, .strides = {2, 2}, .pads = {1, 1, 1, 1}}, "pool"),
            "y");
   Graph stem = b.build();
-  const GroupSchedule s = default_halide_schedule(stem);
-  const FuncSchedule* conv = find_func(s, "conv");
-  REQUIRE(conv);
-  CHECK(conv->compute.kind == LoopLevel::Kind::Root);
-  REQUIRE(!conv->storage_order.empty());
-  CHECK(conv->storage_order.front() == "d1");
-  for (int threads : {1, 2})
+  // Overlapping pool windows: the conv rows slide along the pool's row
+  // loop (one serial chunk of rows per thread), stored channels innermost.
+  for (int threads : {1, 2}) {
+    HalideGroupOptions o;
+    o.threads = threads;
+    const GroupSchedule s = default_halide_schedule(stem, o);
+    const FuncSchedule* conv = find_func(s, "conv");
+    REQUIRE(conv);
+    CHECK(conv->compute.kind == LoopLevel::Kind::At);
+    CHECK(conv->compute.var == (threads == 1 ? "d2" : "d2i"));
+    CHECK(conv->store.kind == (threads == 1 ? LoopLevel::Kind::Root : LoopLevel::Kind::At));
+    REQUIRE(!conv->storage_order.empty());
+    CHECK(conv->storage_order.front() == "d1");
     CHECK(max_rel_error(stem, threads, 12) < 1e-4);
+  }
 
   // conv + residual Add + ReLU + GlobalAveragePool (the last ResNet group).
   GraphBuilder b2("tail");
@@ -126,8 +133,7 @@ TEST_CASE("conv schedule: conv values feeding pools are stored channels innermos
     CHECK(max_rel_error(tail, threads, 13) < 1e-4);
 
   // Non-overlapping pool windows (2x2/s2, CRNN-style): the conv rows are
-  // computed inside the pool's row loop; the overlapping 3x3/s2 stem pool
-  // keeps its conv at the root.
+  // computed inside the pool's row loop, no sliding needed.
   GraphBuilder b3("crnn_block");
   Val x3 = b3.input("x", DType::f32, {1, 8, 12, 20});
   Val c3 = b3.conv(x3, b3.constant("w", random_tensor(rng, {32, 8, 3, 3})),

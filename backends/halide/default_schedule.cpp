@@ -140,6 +140,42 @@ StageSchedule channel_loops(const FuncInfo& f, int lanes, int threads) {
   return st;
 }
 
+// Loops of a root function that pools rows of a conv value computed inside
+// its row loop with a sliding window: channel vectors, then pixels, channel
+// blocks and rows; with threads the rows are split into one serial chunk
+// per thread (the window slides within a chunk). Sets the row loop to
+// compute the conv at and the loop to store it at ("" = root).
+StageSchedule sliding_loops(const FuncInfo& f, int lanes, int threads, std::string* compute_var,
+                            std::string* store_var) {
+  StageSchedule st;
+  const size_t c = f.vars.size() - 2, y = f.vars.size() - 3;
+  const std::string &cv = f.vars[c], &yv = f.vars[y];
+  st.directives.push_back(split(cv, cv + "o", cv + "v", lanes, f.extents[c]));
+  std::vector<std::string> order{cv + "v"};
+  for (size_t i = 0; i < y; ++i)
+    order.push_back(f.vars[i]);
+  order.push_back(cv + "o");
+  const bool chunks = threads > 1 && f.extents[y] >= 2 * threads;
+  if (chunks) {
+    st.directives.push_back(
+        split(yv, yv + "o", yv + "i", ceil_div(f.extents[y], threads), f.extents[y]));
+    order.push_back(yv + "i");
+    order.push_back(yv + "o");
+    *compute_var = yv + "i";
+    *store_var = yv + "o";
+  } else {
+    order.push_back(yv);
+    *compute_var = yv;
+    store_var->clear();
+  }
+  for (size_t i = c + 1; i < f.vars.size(); ++i)
+    order.push_back(f.vars[i]);
+  st.directives.push_back(reorder(order));
+  st.directives.push_back(one(LoopDirective::Kind::Vectorize, cv + "v"));
+  if (chunks) st.directives.push_back(one(LoopDirective::Kind::Parallel, yv + "o"));
+  return st;
+}
+
 struct Tiling {
   StageSchedule host;
   StageSchedule acc_pure, acc_update;
@@ -365,6 +401,9 @@ GroupSchedule make_default_schedule(const PipelineInfo& info, int lanes, int thr
   std::vector<bool> channels_last(n, false), window_by_channel(n, false);
   // channels_last host -> the root function its rows are computed in, or -1.
   std::vector<int> rows_at(n, -1);
+  // channels_last host -> the root function whose rows slide over it, or -1.
+  std::vector<int> slide_at(n, -1);
+  std::vector<bool> slide_leaf(n, false);
   for (size_t i = 0; i < n; ++i) {
     const FuncInfo& f = fs[i];
     if (f.role != FuncRole::AccValue || f.is_output || place[i] != Place::Root ||
@@ -423,6 +462,15 @@ GroupSchedule make_default_schedule(const PipelineInfo& info, int lanes, int thr
         return std::find(order.begin(), order.end(), v) - order.begin();
       };
       if (par.empty() || pos(par) >= pos(row)) rows_at[i] = static_cast<int>(windows[0]);
+    } else if (windows.size() == 1 && f.vars.size() == 4 &&
+               fs[windows[0]].vars.size() == f.vars.size()) {
+      // Overlapping windows (the ResNet stem's 3x3/s2 MaxPool): the conv
+      // rows slide along the pool's serial row loop, each computed once,
+      // and the conv value shrinks to a few rows instead of a buffer larger
+      // than L2 written and read back (stem inside ResNet-18, one core:
+      // 2.53 -> 2.29 ms).
+      slide_at[i] = static_cast<int>(windows[0]);
+      slide_leaf[windows[0]] = true;
     }
   }
 
@@ -437,13 +485,21 @@ GroupSchedule make_default_schedule(const PipelineInfo& info, int lanes, int thr
     for (size_t a = 0; a < n; ++a)
       if (host_of[a] == static_cast<int>(i)) acc = static_cast<int>(a);
     Tiling t;
-    const int at_rows = rows_at[i];
-    if (acc >= 0 &&
-        tile_accumulator(f, fs[static_cast<size_t>(acc)], lanes, at_rows >= 0 ? 1 : threads, t)) {
+    const int at_rows = rows_at[i], slide = slide_at[i];
+    if (acc >= 0 && tile_accumulator(f, fs[static_cast<size_t>(acc)], lanes,
+                                     at_rows >= 0 || slide >= 0 ? 1 : threads, t)) {
       if (channels_last[i] && !t.acc_storage.empty()) fsch.storage_order = t.acc_storage;
       if (at_rows >= 0) {
         const FuncInfo& leaf = fs[static_cast<size_t>(at_rows)];
         fsch.compute = {LoopLevel::Kind::At, leaf.name, leaf.vars[leaf.vars.size() - 3]};
+      }
+      if (slide >= 0) {
+        const FuncInfo& leaf = fs[static_cast<size_t>(slide)];
+        std::string compute_var, store_var;
+        sliding_loops(leaf, lanes, threads, &compute_var, &store_var);
+        fsch.compute = {LoopLevel::Kind::At, leaf.name, compute_var};
+        fsch.store = store_var.empty() ? LoopLevel{LoopLevel::Kind::Root, "", ""}
+                                       : LoopLevel{LoopLevel::Kind::At, leaf.name, store_var};
       }
       fsch.stages.push_back(std::move(t.host));
       s.funcs.push_back(std::move(fsch));
@@ -474,8 +530,11 @@ GroupSchedule make_default_schedule(const PipelineInfo& info, int lanes, int thr
       asch.stages.push_back(std::move(up));
       s.funcs.push_back(std::move(asch));
     }
-    fsch.stages.push_back(window_by_channel[i] ? channel_loops(f, lanes, threads)
-                                               : generic_loops(f, lanes, threads));
+    std::string unused_compute, unused_store;
+    fsch.stages.push_back(slide_leaf[i]
+                              ? sliding_loops(f, lanes, threads, &unused_compute, &unused_store)
+                          : window_by_channel[i] ? channel_loops(f, lanes, threads)
+                                                 : generic_loops(f, lanes, threads));
     s.funcs.push_back(std::move(fsch));
   }
   return s;
