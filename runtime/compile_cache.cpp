@@ -6,11 +6,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -57,7 +60,69 @@ uint64_t cache_hash(std::string_view bytes) {
   return h;
 }
 
-CompileCache::CompileCache(std::string dir) : dir_(std::move(dir)) {}
+CompileCache::CompileCache(std::string dir, uint64_t max_bytes)
+    : dir_(std::move(dir)), max_bytes_(max_bytes ? max_bytes : default_compile_cache_limit()) {}
+
+uint64_t default_compile_cache_limit() {
+  if (const char* m = std::getenv("LOOM_CACHE_MAX_MB"); m && *m) {
+    char* end = nullptr;
+    const unsigned long long mb = std::strtoull(m, &end, 10);
+    if (end && *end == 0 && mb > 0 && mb < (1ull << 40)) return mb << 20;
+  }
+  return 2ull << 30;
+}
+
+// Measuring the directory costs a listing, so it is done on the first store
+// and then whenever another 1/16 of the limit has been stored: between scans
+// the directory can exceed its limit by at most that much.
+void CompileCache::evict_if_needed(uint64_t stored_bytes) {
+  {
+    std::lock_guard lock(mutex_);
+    unscanned_bytes_ += stored_bytes;
+    if (scanned_ && unscanned_bytes_ < max_bytes_ / 16) return;
+    scanned_ = true;
+    unscanned_bytes_ = 0;
+  }
+  struct Entry {
+    fs::file_time_type used;
+    uint64_t bytes;
+    fs::path path;
+  };
+  std::vector<Entry> entries;
+  uint64_t total = 0;
+  std::error_code ec;
+  const auto now = fs::file_time_type::clock::now();
+  for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code e2;
+    if (!it->is_regular_file(e2)) continue;
+    const fs::path& p = it->path();
+    const auto used = fs::last_write_time(p, e2);
+    if (e2) continue;
+    // Temporaries of writers that died long ago; live ones are seconds old.
+    if (p.filename().string().find(".tmp.") != std::string::npos) {
+      if (now - used > std::chrono::hours(1)) fs::remove(p, e2);
+      continue;
+    }
+    const uint64_t bytes = it->file_size(e2);
+    if (e2) continue;
+    total += bytes;
+    entries.push_back({used, bytes, p});
+  }
+  if (total <= max_bytes_) return;
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.used < b.used; });
+  int evicted = 0;
+  for (const Entry& e : entries) {
+    if (total <= max_bytes_ / 4 * 3) break;
+    std::error_code e2;
+    if (fs::remove(e.path, e2)) {
+      total -= e.bytes;
+      ++evicted;
+    }
+  }
+  std::lock_guard lock(mutex_);
+  stats_.evicted += evicted;
+}
 
 std::string CompileCache::entry_path(const std::string& key, const std::string& kind) const {
   return fmt::format("{}/{:016x}.{}", dir_, cache_hash(key), kind);
@@ -94,6 +159,9 @@ std::optional<std::string> CompileCache::load(const std::string& key, const std:
   std::string blob = s.substr(pos);
   if (cache_hash(blob) != *sum) return reject();
   count(true, false);
+  // Marks the entry as recently used for eviction; failing to is harmless.
+  std::error_code ec;
+  fs::last_write_time(path, fs::file_time_type::clock::now(), ec);
   return blob;
 }
 
@@ -122,8 +190,11 @@ bool CompileCache::store(const std::string& key, const std::string& kind, std::s
     fs::remove(tmp, ec);
     return false;
   }
-  std::lock_guard lock(mutex_);
-  stats_.stores++;
+  {
+    std::lock_guard lock(mutex_);
+    stats_.stores++;
+  }
+  evict_if_needed(blob.size() + key.size());
   return true;
 }
 

@@ -125,3 +125,37 @@ TEST_CASE("compile reuses cached recurrent objects with identical results", "[ca
   }
   fs::remove_all(cache.dir());
 }
+
+TEST_CASE("compile cache evicts the least recently used entries past its limit", "[cache]") {
+  const std::string dir = fresh_dir("evict");
+  const std::string blob(1000, 'x');
+  {
+    // 10 entries of ~1 KB fit a 16 KB limit.
+    CompileCache cache(dir, 16000);
+    for (int i = 0; i < 10; ++i)
+      REQUIRE(cache.store(fmt::format("key {}", i), "o", blob));
+    CHECK(cache.stats().evicted == 0);
+  }
+  // Entry 0 is the oldest written but the most recently used.
+  const auto old = fs::file_time_type::clock::now() - std::chrono::hours(2);
+  for (int i = 0; i < 10; ++i)
+    fs::last_write_time(CompileCache(dir).entry_path(fmt::format("key {}", i), "o"),
+                        old + std::chrono::minutes(i));
+  // A stale temporary of a writer that died is removed; it is not an entry.
+  const std::string stale = dir + "/0123456789abcdef.o.tmp.1.0";
+  spit(stale, "partial");
+  fs::last_write_time(stale, old);
+  CompileCache cache(dir, 8000);
+  REQUIRE(cache.load("key 0", "o"));
+  REQUIRE(cache.store("key new", "o", blob));
+  // Over 8 KB: the least recently used go until at most 6 KB remain.
+  CHECK(cache.stats().evicted == 6);
+  CHECK(cache.load("key 0", "o"));
+  CHECK(cache.load("key new", "o"));
+  for (int i = 1; i <= 6; ++i)
+    CHECK_FALSE(cache.load(fmt::format("key {}", i), "o"));
+  for (int i = 7; i < 10; ++i)
+    CHECK(cache.load(fmt::format("key {}", i), "o"));
+  CHECK_FALSE(fs::exists(stale));
+  fs::remove_all(dir);
+}
