@@ -20,7 +20,7 @@
 #include <Halide.h>
 
 #include <algorithm>
-#include <cstring>
+#include <cctype>
 #include <optional>
 
 #include <fmt/format.h>
