@@ -124,13 +124,18 @@ TEST_CASE("conv schedule: conv values feeding pools are stored channels innermos
                    b2.constant("b", random_tensor(rng, {32})), {.pads = {1, 1, 1, 1}}, "conv");
   b2.output(b2.global_average_pool(b2.relu(b2.add(c2, r2, "add"), "relu"), "gap"), "y");
   Graph tail = b2.build();
-  const GroupSchedule s2 = default_halide_schedule(tail);
-  const FuncSchedule* conv2 = find_func(s2, "conv");
-  REQUIRE(conv2);
-  REQUIRE(!conv2->storage_order.empty());
-  CHECK(conv2->storage_order.front() == "d1");
-  for (int threads : {1, 2})
+  // A global pool has one row: the conv stays at the root (and parallel).
+  for (int threads : {1, 2}) {
+    HalideGroupOptions o;
+    o.threads = threads;
+    const GroupSchedule s2 = default_halide_schedule(tail, o);
+    const FuncSchedule* conv2 = find_func(s2, "conv");
+    REQUIRE(conv2);
+    CHECK(conv2->compute.kind == LoopLevel::Kind::Root);
+    REQUIRE(!conv2->storage_order.empty());
+    CHECK(conv2->storage_order.front() == "d1");
     CHECK(max_rel_error(tail, threads, 13) < 1e-4);
+  }
 
   // Non-overlapping pool windows (2x2/s2, CRNN-style): the conv rows are
   // computed inside the pool's row loop, no sliding needed.
