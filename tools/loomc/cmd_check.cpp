@@ -113,8 +113,10 @@ std::vector<fs::path> numbered(const fs::path& dir, const char* stem) {
 
 std::string declared_str(const loom::OnnxInputInfo& info) {
   std::string dims;
-  for (size_t i = 0; i < info.dims.size(); ++i)
-    dims += (i ? "," : "") + (info.dims[i] ? std::to_string(*info.dims[i]) : std::string("?"));
+  for (size_t i = 0; i < info.dims.size(); ++i) {
+    if (i) dims += ',';
+    dims += info.dims[i] ? std::to_string(*info.dims[i]) : std::string("?");
+  }
   std::string dtype = info.dtype ? std::string(loom::dtype_name(*info.dtype)) : "?";
   return info.has_shape ? fmt::format("{}[{}]", dtype, dims) : dtype + "[any]";
 }
