@@ -27,6 +27,7 @@
 #include <fmt/ranges.h>
 
 #include "backends/halide/halide_aot.h"
+#include "backends/halide/halide_target.h"
 #include "backends/halide/pipeline_info.h"
 #include "ir/geometry.h"
 #include "ir/shape_inference.h"
@@ -57,45 +58,8 @@ std::vector<Tensor> HalideKernel::operator()(const std::vector<Tensor>& inputs) 
 
 namespace {
 
-// ---- targets ------------------------------------------------------------------
-
-struct TargetChoice {
-  H::Target target;
-  int lanes;
-};
-
-TargetChoice resolve_target(const std::string& name) {
-  const H::Target host = H::get_host_target();
-  std::vector<H::Target::Feature> features;
-  using F = H::Target::Feature;
-  if (name == "host") {
-    H::Target t = host;
-    int lanes = t.has_feature(F::AVX512) ? 16 : t.has_feature(F::AVX2) ? 8 : 4;
-    return {t, lanes};
-  }
-  int lanes = 4;
-  if (name == "x86-64-avx512") {
-    features = {F::SSE41, F::AVX, F::AVX2, F::FMA, F::F16C, F::AVX512, F::AVX512_Skylake};
-    lanes = 16;
-  } else if (name == "x86-64-avx2") {
-    features = {F::SSE41, F::AVX, F::AVX2, F::FMA, F::F16C};
-    lanes = 8;
-  } else if (name == "x86-64") {
-    features = {F::SSE41};
-  } else {
-    throw UsageError(fmt::format(
-        "unknown Halide target '{}', expected host, x86-64-avx512, x86-64-avx2 or x86-64", name));
-  }
-  if (host.arch != H::Target::X86)
-    throw UsageError(
-        fmt::format("target '{}' cannot run on this host ({})", name, host.to_string()));
-  for (F f : features)
-    if (!host.has_feature(f))
-      throw UsageError(fmt::format("target '{}' needs CPU feature {} which this host ({}) lacks",
-                                   name, H::Target().with_feature(f).to_string(),
-                                   host.to_string()));
-  return {H::Target(host.os, H::Target::X86, 64, features), lanes};
-}
+using halide_detail::resolve_target;
+using TargetChoice = halide_detail::ResolvedTarget;
 
 // ---- lowering -----------------------------------------------------------------
 

@@ -26,6 +26,7 @@
 #include <fmt/format.h>
 
 #include "backends/halide/halide_aot.h"
+#include "backends/halide/halide_target.h"
 #include "ir/error.h"
 #include "runtime/compile_cache.h"
 
@@ -33,43 +34,6 @@ namespace loom {
 namespace {
 
 namespace H = Halide;
-
-struct Target {
-  H::Target target;
-  int lanes = 4;
-};
-
-// The Halide targets the model names (halide_backend.h lists the same
-// four), checked against the host.
-Target resolve(const std::string& name) {
-  using F = H::Target::Feature;
-  const H::Target host = H::get_host_target();
-  if (name == "host")
-    return {host, host.has_feature(F::AVX512) ? 16 : host.has_feature(F::AVX2) ? 8 : 4};
-  std::vector<F> features;
-  int lanes = 4;
-  if (name == "x86-64-avx512") {
-    features = {F::SSE41, F::AVX, F::AVX2, F::FMA, F::F16C, F::AVX512, F::AVX512_Skylake};
-    lanes = 16;
-  } else if (name == "x86-64-avx2") {
-    features = {F::SSE41, F::AVX, F::AVX2, F::FMA, F::F16C};
-    lanes = 8;
-  } else if (name == "x86-64") {
-    features = {F::SSE41};
-  } else {
-    throw UsageError(fmt::format(
-        "unknown Halide target '{}', expected host, x86-64-avx512, x86-64-avx2 or x86-64", name));
-  }
-  if (host.arch != H::Target::X86)
-    throw UsageError(
-        fmt::format("target '{}' cannot run on this host ({})", name, host.to_string()));
-  for (F f : features)
-    if (!host.has_feature(f))
-      throw UsageError(fmt::format("target '{}' needs CPU feature {} which this host ({}) lacks",
-                                   name, H::Target().with_feature(f).to_string(),
-                                   host.to_string()));
-  return {H::Target(host.os, H::Target::X86, 64, features), lanes};
-}
 
 // Register blocking for a target: rows per block, chosen in [lo, hi] to pad
 // the row count the least (then the largest block), with MR × 2 accumulator
@@ -252,7 +216,7 @@ void check_spec(const ProjectionSpec& s) {
 
 std::unique_ptr<InputProjection> compile_halide_projection(const ProjectionSpec& spec,
                                                            const HalideProjectionOptions& options) {
-  const Target t = resolve(options.target);
+  const halide_detail::ResolvedTarget t = halide_detail::resolve_target(options.target);
   // No rows (a layer with zero time steps): nothing to compile.
   if (spec.rows == 0 && spec.input_size >= 1 && spec.columns >= 1)
     return make_portable_projection(spec);
