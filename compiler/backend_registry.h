@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "compiler/passes/partition.h"
 #include "ir/schedule.h"
@@ -39,6 +40,10 @@ struct BackendOptions {
   // depend on (the group's graph with weight hashes, target, host CPU,
   // threads, schedule, Loom build): see halide_backend.cpp and codegen.cpp.
   CompileCache* cache = nullptr;
+  // This group's input / output layouts (KernelGroup::input_blocks,
+  // output_blocks: 0 row-major, c channel-blocked); empty: all row-major.
+  // Only the Halide factory accepts nonzero entries.
+  std::vector<int> input_blocks, output_blocks;
 };
 
 // `subgraph`: the group as KernelGroup::extract makes it. Inputs and outputs

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <iostream>
@@ -12,7 +13,9 @@
 
 #include <fmt/format.h>
 
+#include "backends/halide/halide_backend.h"
 #include "compiler/backend_registry.h"
+#include "compiler/passes/choose_layout.h"
 #include "ir/shape_inference.h"
 #include "runtime/compile_cache.h"
 #include "runtime/thread_team.h"
@@ -64,11 +67,37 @@ Executable compile(const Graph& graph, const CompileOptions& options) {
   const Graph g = run_pipeline(graph, options);
 
   report({"partition", 0, 0, ""});
-  const Partition part = partition_graph(g);
-  if (options.passes.print_after_all || options.passes.print_after.count("partition")) {
-    std::ostream& out = options.passes.print_stream ? *options.passes.print_stream : std::cerr;
-    out << "// ---- after partition ----\n" << part.print(g) << std::flush;
-  }
+  Partition part = partition_graph(g);
+  std::ostream& print_out = options.passes.print_stream ? *options.passes.print_stream : std::cerr;
+  if (options.passes.print_after_all || options.passes.print_after.count("partition"))
+    print_out << "// ---- after partition ----\n" << part.print(g) << std::flush;
+  // Blocked layouts are known to the default schedule (and to schedule
+  // files it saved), not to the autoschedulers.
+  const bool autoscheduler = options.schedule != "default" && !schedule_file;
+  const char* env_layout = std::getenv("LOOM_BLOCKED_LAYOUT");
+  bool blocked = options.blocked_layout && !autoscheduler &&
+                 !(env_layout && std::string_view(env_layout) == "0");
+  // The target's lanes are asked only of models with Halide groups (a
+  // recurrent-only model never resolves a Halide target).
+  blocked = blocked &&
+            std::any_of(part.groups.begin(), part.groups.end(),
+                        [](const KernelGroup& k) { return k.backend == GroupBackend::Halide; });
+  // A schedule file saved from a row-major compile names the row-major
+  // output loops of its groups, which then keep row-major outputs; one
+  // saved with blocked outputs names d1l (the channel lane loop of a block).
+  auto may_block = [&](const KernelGroup& k) {
+    if (!schedule_file) return true;
+    auto it = schedule_file->find(fmt::format("{}_group{}", g.name, k.id));
+    if (it == schedule_file->end()) return true;
+    for (const FuncSchedule& f : it->second.funcs)
+      for (const StageSchedule& st : f.stages)
+        for (const LoopDirective& d : st.directives)
+          if (std::find(d.vars.begin(), d.vars.end(), "d1l") != d.vars.end()) return true;
+    return false;
+  };
+  choose_layout(g, part, blocked ? halide_target_vector_lanes(options.target) : 0, may_block);
+  if (options.passes.print_after_all || options.passes.print_after.count("choose_layout"))
+    print_out << "// ---- after choose_layout ----\n" << part.print(g) << std::flush;
 
   // Every group must have a code generator before any is built (building is slow).
   std::map<GroupBackend, std::shared_ptr<const KernelFactory>> factories;
@@ -178,6 +207,8 @@ Executable compile(const Graph& graph, const CompileOptions& options) {
       }
       try {
         BackendOptions jb = shared;
+        jb.input_blocks = job.group->input_blocks;
+        jb.output_blocks = job.group->output_blocks;
         if (bo.schedules_used) jb.schedules_used = &job.schedules;
         const Graph sub = job.group->extract(g);
         job.kernel = (*factories.at(job.group->backend))(sub, jb);

@@ -1,7 +1,9 @@
 // compile(): the driver from a Graph to a runnable Executable.
 //
 //   graph ─► pass pipeline (pass_manager.h default_pipeline) ─► partition
-//         ─► one Kernel per group via the backend registry ─► Executable
+//         ─► choose_layout (row-major or channel-blocked values between
+//            Halide groups) ─► one Kernel per group via the backend
+//            registry ─► Executable
 //
 // Nothing falls back to the reference interpreter: a group no registered
 // backend can generate is an UnsupportedError naming its nodes. compile()
@@ -56,6 +58,11 @@ struct CompileOptions {
   // When set, backends load compiled code from it and store what they build
   // (runtime/compile_cache.h); it must outlive compile().
   CompileCache* cache = nullptr;
+  // Values passed between Halide groups may be stored channel-blocked when
+  // that pays (compiler/passes/choose_layout.cpp); only with the "default"
+  // schedule. False, or the environment variable LOOM_BLOCKED_LAYOUT=0:
+  // every value row-major.
+  bool blocked_layout = true;
 };
 
 // UsageError naming the target and listing the valid ones.

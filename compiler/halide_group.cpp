@@ -36,6 +36,8 @@ std::unique_ptr<Kernel> make_halide_kernel(const Graph& subgraph, const BackendO
   // than the whole schedule file, so editing one group's entry in a file
   // does not invalidate the others.
   ho.cache = options.cache;
+  ho.input_blocks = options.input_blocks;
+  ho.output_blocks = options.output_blocks;
   std::unique_ptr<HalideRuntimeKernel> k = make_halide_runtime_kernel(subgraph, ho);
   if (options.schedules_used) (*options.schedules_used)[subgraph.name] = k->schedule();
   return k;

@@ -30,6 +30,7 @@ std::vector<std::string> known_pass_names() {
   for (const Pass& p : default_pipeline())
     names.push_back(p.name);
   names.push_back("partition");
+  names.push_back("choose_layout");
   return names;
 }
 

@@ -21,7 +21,8 @@ struct Pass {
 };
 
 struct PassOptions {
-  std::set<std::string> print_after;  // pass names (plus "partition", handled by compile())
+  // Pass names, plus "partition" and "choose_layout" (handled by compile()).
+  std::set<std::string> print_after;
   bool print_after_all = false;
   // Verify and re-infer shapes after every pass; a pass that breaks the graph
   // is named in the error (an InternalError: passes must keep graphs valid).
@@ -31,8 +32,8 @@ struct PassOptions {
 
 // The graph passes compile() runs, in order.
 std::vector<Pass> default_pipeline();
-// Names of every pass in default_pipeline() plus the "partition" step, for
-// validating --print-after.
+// Names of every pass in default_pipeline() plus the "partition" and
+// "choose_layout" steps, for validating --print-after.
 std::vector<std::string> known_pass_names();
 // UsageError naming the unknown pass and listing the known ones.
 void check_pass_names(const std::set<std::string>& names);

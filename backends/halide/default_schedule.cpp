@@ -314,6 +314,68 @@ bool tile_accumulator(const FuncInfo& h, const FuncInfo& a, int lanes, int threa
   return true;
 }
 
+// The extents of f in ONNX var order (d_{r-1} .. d0), whatever its layout.
+std::vector<int64_t> logical_extents(const FuncInfo& f) {
+  if (!f.block) return f.extents;
+  const auto& e = f.extents;  // (d1l, d3, d2, d1b, d0)
+  return {e[1], e[2], e[3] * e[0], e[4]};
+}
+
+// Register-blocked tile of conv accumulator `a` inside a channel-blocked
+// group output `h` (vars d1l, d3, d2, d1b, d0): blocks of channels (d1l,
+// a vector) x a few pixels per tile, so each output vector is one dense
+// store. The accumulator keeps the row-major tile schedule (its vars
+// are the ONNX ones).
+bool tile_blocked_host(const FuncInfo& h, const FuncInfo& a, int lanes, int threads, Tiling& t) {
+  const int c = a.channel_var, p = a.pixel_var;
+  if (a.acc != AccKind::Conv || a.vars.size() != 4 || c != 2 || p != 0) return false;
+  const std::string &cv = a.vars[static_cast<size_t>(c)], &pv = a.vars[static_cast<size_t>(p)];
+  const int64_t pe = h.extents[1], blocks = h.extents[3];
+  std::vector<std::string> rest_names;
+  for (size_t i = 0; i < a.vars.size(); ++i)
+    if (static_cast<int>(i) != c && static_cast<int>(i) != p) rest_names.push_back(a.vars[i]);
+  std::vector<std::string> rvars_channel_first = a.rvars;
+  if (!rvars_channel_first.empty())
+    std::rotate(rvars_channel_first.begin(), rvars_channel_first.end() - 1,
+                rvars_channel_first.end());
+
+  auto& hd = t.host.directives;
+  // The row-major tile's shape: two channel blocks (vectors) x 7 pixels
+  // when there are two blocks, else one x 14 (14 accumulators either way).
+  const int64_t cbv = blocks >= 2 ? 2 : 1;
+  const int64_t xb = std::min<int64_t>(pe, cbv == 2 ? 7 : 14);
+  hd.push_back(split("d3", "d3o", "d3i", xb, pe));
+  hd.push_back(split("d1b", "d1bo", "d1bi", cbv, blocks));
+  const bool fuse = threads > 1 && ceil_div(blocks, cbv) < 8 * threads;
+  hd.push_back(reorder({"d1l", "d3i", "d1bi", "d3o", "d0", "d2", "d1bo"}));
+  hd.push_back(one(LoopDirective::Kind::Vectorize, "d1l"));
+  hd.push_back(one(LoopDirective::Kind::Unroll, "d3i"));
+  hd.push_back(one(LoopDirective::Kind::Unroll, "d1bi"));
+  if (fuse) {
+    hd.push_back({LoopDirective::Kind::Fuse, {"d2", "d1bo", "d1bo_d2"}, 0, TailStrategy::Auto});
+    hd.push_back(one(LoopDirective::Kind::Parallel, "d1bo_d2"));
+  } else if (threads > 1) {
+    hd.push_back(one(LoopDirective::Kind::Parallel, "d1bo"));
+  }
+  t.at_var = "d3o";
+
+  t.acc_storage = {cv, pv};
+  t.acc_storage.insert(t.acc_storage.end(), rest_names.begin(), rest_names.end());
+  t.acc_pure.directives.push_back(
+      {LoopDirective::Kind::Vectorize, {cv}, lanes, TailStrategy::GuardWithIf});
+  t.acc_pure.directives.push_back(one(LoopDirective::Kind::Unroll, pv));
+  auto& ud = t.acc_update.directives;
+  ud.push_back(guarded_split(cv, cv + "u", cv + "v", lanes));
+  std::vector<std::string> uorder{cv + "v", cv + "u", pv};
+  uorder.insert(uorder.end(), rvars_channel_first.begin(), rvars_channel_first.end());
+  uorder.insert(uorder.end(), rest_names.begin(), rest_names.end());
+  ud.push_back(reorder(uorder));
+  ud.push_back(one(LoopDirective::Kind::Vectorize, cv + "v"));
+  ud.push_back(one(LoopDirective::Kind::Unroll, cv + "u"));
+  ud.push_back(one(LoopDirective::Kind::Unroll, pv));
+  return true;
+}
+
 }  // namespace
 
 GroupSchedule make_default_schedule(const PipelineInfo& info, int lanes, int threads,
@@ -368,7 +430,7 @@ GroupSchedule make_default_schedule(const PipelineInfo& info, int lanes, int thr
             break;
           }
           size_t next = static_cast<size_t>(fs[cur].consumers[0]);
-          ok = fs[next].role == FuncRole::Pointwise && fs[next].extents == f.extents &&
+          ok = fs[next].role == FuncRole::Pointwise && logical_extents(fs[next]) == f.extents &&
                !read_by_acc(next);
           cur = next;
         }
@@ -477,6 +539,20 @@ GroupSchedule make_default_schedule(const PipelineInfo& info, int lanes, int thr
     }
   }
 
+  // A padded copy of a channel-blocked group input (what a conv reads):
+  // computed by channel vectors (dense loads from the blocked buffer) and
+  // stored channels innermost, so the conv's input-channel loop reads
+  // consecutive floats too; row-major it would gather 16 floats 16 apart.
+  std::vector<bool> pad_of_blocked(n, false);
+  for (size_t i = 0; i < n; ++i)
+    if (fs[i].blocked_input)
+      for (int c : fs[i].consumers) {
+        const size_t ci = static_cast<size_t>(c);
+        pad_of_blocked[ci] = fs[ci].role == FuncRole::Boundary && place[ci] == Place::Root &&
+                             !fs[ci].is_output && fs[ci].vars.size() == 4 &&
+                             fs[ci].extents[2] >= lanes;
+      }
+
   for (size_t i = 0; i < n; ++i) {
     const FuncInfo& f = fs[i];
     if (place[i] != Place::Root) continue;
@@ -489,8 +565,11 @@ GroupSchedule make_default_schedule(const PipelineInfo& info, int lanes, int thr
       if (host_of[a] == static_cast<int>(i)) acc = static_cast<int>(a);
     Tiling t;
     const int at_rows = rows_at[i], slide = slide_at[i];
-    if (acc >= 0 && tile_accumulator(f, fs[static_cast<size_t>(acc)], lanes,
-                                     at_rows >= 0 || slide >= 0 ? 1 : threads, t)) {
+    const bool tiled =
+        acc >= 0 && (f.block ? tile_blocked_host(f, fs[static_cast<size_t>(acc)], lanes, threads, t)
+                             : tile_accumulator(f, fs[static_cast<size_t>(acc)], lanes,
+                                                at_rows >= 0 || slide >= 0 ? 1 : threads, t));
+    if (tiled) {
       if (channels_last[i] && !t.acc_storage.empty()) fsch.storage_order = t.acc_storage;
       if (at_rows >= 0) {
         const FuncInfo& leaf = fs[static_cast<size_t>(at_rows)];
@@ -532,6 +611,12 @@ GroupSchedule make_default_schedule(const PipelineInfo& info, int lanes, int thr
       }
       asch.stages.push_back(std::move(up));
       s.funcs.push_back(std::move(asch));
+    }
+    if (pad_of_blocked[i]) {
+      fsch.storage_order = {f.vars[2], f.vars[0], f.vars[1], f.vars[3]};
+      fsch.stages.push_back(channel_loops(f, lanes, threads));
+      s.funcs.push_back(std::move(fsch));
+      continue;
     }
     std::string unused_compute, unused_store;
     fsch.stages.push_back(slide_leaf[i]

@@ -118,10 +118,18 @@ SliceRange resolve_slice(int64_t start, int64_t end, int64_t step, int64_t dim) 
 
 class Lowering {
  public:
-  explicit Lowering(const Graph& g) : g_(g), vals_(g.values.size(), -1) { info_.group = g.name; }
+  explicit Lowering(const Graph& g, std::vector<int> in_blocks = {},
+                    std::vector<int> out_blocks = {})
+      : g_(g),
+        vals_(g.values.size(), -1),
+        in_blocks_(std::move(in_blocks)),
+        out_blocks_(std::move(out_blocks)) {
+    info_.group = g.name;
+  }
 
   void lower() {
-    for (ValueId id : g_.inputs) {
+    for (size_t k = 0; k < g_.inputs.size(); ++k) {
+      const ValueId id = g_.inputs[k];
       const Value& v = g_.value(id);
       const TensorType& t = g_.type_of(id);
       if (t.dtype != DType::f32)
@@ -129,20 +137,42 @@ class Lowering {
             fmt::format("group input has dtype {}; the Halide backend computes f32 only",
                         dtype_name(t.dtype)),
             g_.site(id));
-      H::ImageParam p(H::Float(32), static_cast<int>(t.rank()), unique("in_" + sanitize(v.name)));
+      const int cb = block_of(in_blocks_, k, t.shape, id);
+      // Blocked: a 5-D buffer (c % cb, w, h, c / cb, n), innermost first.
+      H::ImageParam p(H::Float(32), static_cast<int>(t.rank()) + (cb ? 1 : 0),
+                      unique("in_" + sanitize(v.name)));
       params_.push_back(p);
       vals_[static_cast<size_t>(id)] =
           def("in_" + sanitize(v.name), FuncRole::Input, t.shape, {},
-              [&](const std::vector<H::Expr>& idx) { return p(reversed(idx)); });
+              [&](const std::vector<H::Expr>& idx) {
+                if (!cb) return H::Expr(p(reversed(idx)));
+                return H::Expr(p(idx[1] % cb, idx[3], idx[2], idx[1] / cb, idx[0]));
+              });
+      info_.funcs[static_cast<size_t>(vals_[static_cast<size_t>(id)])].blocked_input = cb > 0;
     }
     for (const Node& n : g_.nodes)
       lower_node(n);
-    std::set<int> used;
-    for (ValueId id : g_.outputs) {
+    for (size_t k = 0; k < g_.outputs.size(); ++k) {
+      const ValueId id = g_.outputs[k];
       int src = value_func(id, nullptr);
       const Shape& shape = g_.type_of(id).shape;
-      int f = def(sanitize(g_.value(id).name) + "_out", FuncRole::Pointwise, shape, {src},
-                  [&](const std::vector<H::Expr>& idx) { return at(src, idx); });
+      const int cb = block_of(out_blocks_, k, shape, id);
+      int f = -1;
+      if (cb) {
+        // (d1l, d3, d2, d1b, d0) innermost first: channel d1 = d1b * cb + d1l.
+        const std::string name = unique(sanitize(g_.value(id).name) + "_out");
+        H::Func o(name);
+        H::Var ci("d1l"), w("d3"), h("d2"), co("d1b"), n("d0");
+        o(ci, w, h, co, n) = at(src, {n, co * cb + ci, h, w});
+        f = add_func(o, name, FuncRole::Pointwise, shape, {src});
+        FuncInfo& fi = info_.funcs[static_cast<size_t>(f)];
+        fi.vars = {"d1l", "d3", "d2", "d1b", "d0"};
+        fi.extents = {cb, shape[3], shape[2], shape[1] / cb, shape[0]};
+        fi.block = cb;
+      } else {
+        f = def(sanitize(g_.value(id).name) + "_out", FuncRole::Pointwise, shape, {src},
+                [&](const std::vector<H::Expr>& idx) { return at(src, idx); });
+      }
       info_.funcs[static_cast<size_t>(f)].is_output = true;
       outputs_.push_back(funcs_[static_cast<size_t>(f)]);
       output_index_.push_back(f);
@@ -942,8 +972,21 @@ class Lowering {
             }));
   }
 
+  // The channel block of input/output k (0: row-major), checked.
+  int block_of(const std::vector<int>& blocks, size_t k, const Shape& s, ValueId id) const {
+    const int cb = k < blocks.size() ? blocks[k] : 0;
+    if (cb == 0) return 0;
+    if (cb < 0 || s.size() != 4 || s[1] % cb != 0)
+      throw InternalError(
+          fmt::format("group '{}': value '{}' of shape {} cannot be stored in "
+                      "channel blocks of {}",
+                      g_.name, g_.value(id).name, shape_str(s), cb));
+    return cb;
+  }
+
   const Graph& g_;
   std::vector<int> vals_;
+  std::vector<int> in_blocks_, out_blocks_;
   std::set<std::string> names_;
 };
 
@@ -1165,16 +1208,17 @@ std::string run_autoscheduler(Lowering& l, const Graph& g, const std::string& na
 class HalideKernelImpl : public HalideKernel {
  public:
   HalideKernelImpl(Graph g, GroupSchedule s, std::shared_ptr<halide_aot::LoadedObject> code,
-                   const std::string& fn_name, bool from_cache)
+                   const std::string& fn_name, bool from_cache, const std::vector<int>& in_blocks,
+                   const std::vector<int>& out_blocks)
       : graph_(std::move(g)),
         schedule_(std::move(s)),
         code_(std::move(code)),
         fn_(code_->argv_function(fn_name)),
         from_cache_(from_cache) {
-    for (ValueId id : graph_.inputs)
-      dims_.push_back(dense_dims(graph_.type_of(id).shape));
-    for (ValueId id : graph_.outputs)
-      dims_.push_back(dense_dims(graph_.type_of(id).shape));
+    for (size_t k = 0; k < graph_.inputs.size(); ++k)
+      dims_.push_back(dense_dims(graph_.type_of(graph_.inputs[k]).shape, block(in_blocks, k)));
+    for (size_t k = 0; k < graph_.outputs.size(); ++k)
+      dims_.push_back(dense_dims(graph_.type_of(graph_.outputs[k]).shape, block(out_blocks, k)));
   }
 
   void run(const std::vector<const Tensor*>& inputs,
@@ -1252,7 +1296,10 @@ class HalideKernelImpl : public HalideKernel {
 
  private:
   // Halide dimension 0 is the innermost ONNX axis (see the layout note above).
-  static std::vector<halide_dimension_t> dense_dims(const Shape& s) {
+  // Channel-blocked (cb > 0, rank 4): the 5-D (c % cb, w, h, c / cb, n).
+  static std::vector<halide_dimension_t> dense_dims(const Shape& onnx, int cb) {
+    Shape s = onnx;
+    if (cb > 0) s = {onnx[0], onnx[1] / cb, onnx[2], onnx[3], cb};
     std::vector<halide_dimension_t> d;
     int32_t stride = 1;
     for (auto it = s.rbegin(); it != s.rend(); ++it) {
@@ -1261,6 +1308,8 @@ class HalideKernelImpl : public HalideKernel {
     }
     return d;
   }
+
+  static int block(const std::vector<int>& b, size_t k) { return k < b.size() ? b[k] : 0; }
 
   Graph graph_;
   GroupSchedule schedule_;
@@ -1291,7 +1340,7 @@ GroupSchedule default_halide_schedule(const Graph& group, const HalideGroupOptio
   TargetChoice t = resolve_target(options.target);
   Graph g = group;
   prepare_group(g);
-  Lowering l(g);
+  Lowering l(g, options.input_blocks, options.output_blocks);
   l.lower();
   return halide_detail::make_default_schedule(l.info_, t.lanes, std::max(1, options.threads),
                                               options.target);
@@ -1312,6 +1361,12 @@ std::string group_cache_key(const Graph& g, const HalideGroupOptions& options, i
     key += "schedule json\n" + save_schedule_json(*options.schedule) + "\n";
   else
     key += "schedule source " + options.schedule_source + "\n";
+  const auto blocked = [](const std::vector<int>& b) {
+    return std::any_of(b.begin(), b.end(), [](int c) { return c != 0; });
+  };
+  if (blocked(options.input_blocks) || blocked(options.output_blocks))
+    key += fmt::format("input blocks {}\noutput blocks {}\n", fmt::join(options.input_blocks, " "),
+                       fmt::join(options.output_blocks, " "));
   return key + print_graph(g, po);
 }
 
@@ -1348,7 +1403,7 @@ std::optional<std::pair<GroupSchedule, std::string_view>> unpack_entry(std::stri
 // Lowers, schedules and compiles the group: the slow path, skipped on a hit.
 std::string build_group(const Graph& g, const HalideGroupOptions& options, const TargetChoice& t,
                         int threads, const std::string& fn_name) {
-  Lowering l(g);
+  Lowering l(g, options.input_blocks, options.output_blocks);
   try {
     l.lower();
   } catch (const H::Error& e) {
@@ -1426,7 +1481,8 @@ std::unique_ptr<HalideKernel> compile_halide_group(const Graph& group,
   auto code = halide_aot::load_object(halide_aot::runtime_for(t.target, threads, options.cache),
                                       parts->second, fmt::format("Halide group '{}'", g.name));
   return std::make_unique<HalideKernelImpl>(std::move(g), std::move(parts->first), std::move(code),
-                                            fn_name, entry.from_cache);
+                                            fn_name, entry.from_cache, options.input_blocks,
+                                            options.output_blocks);
 }
 
 }  // namespace loom

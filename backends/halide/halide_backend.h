@@ -46,6 +46,12 @@ struct HalideGroupOptions {
   // and stored after a compile. The key is built from the group's graph
   // (weights by content hash), target, threads, schedule and Loom build.
   CompileCache* cache = nullptr;
+  // Layout of each group input / output, in order: 0 (or absent) is the
+  // ONNX row-major layout; c > 0 is channel-blocked NCHW[c] (rank 4, C a
+  // multiple of c): element (n, ch, h, w) at [n][ch / c][h][w][ch % c].
+  // Part of the cache key. Outputs that are blocked are written as whole
+  // vectors of c channels by the default schedule.
+  std::vector<int> input_blocks, output_blocks;
 };
 
 class HalideKernel {
@@ -57,8 +63,10 @@ class HalideKernel {
   virtual void run(const std::vector<const Tensor*>& inputs,
                    const std::vector<Tensor*>& outputs) const = 0;
   // The same on memory the caller owns (e.g. an Executable's arena): dense
-  // row-major f32 data of exactly the group's input and output types, which
-  // the caller guarantees; only the counts are checked.
+  // f32 data of exactly the group's input and output types, row-major or
+  // channel-blocked as HalideGroupOptions::input_blocks / output_blocks
+  // said (run() takes the same bytes in Tensors), which the caller
+  // guarantees; only the counts are checked.
   virtual void run_raw(const std::vector<const float*>& inputs,
                        const std::vector<float*>& outputs) const = 0;
   // Allocates the outputs and runs.

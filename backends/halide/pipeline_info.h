@@ -42,6 +42,12 @@ struct FuncInfo {
   // Window (MaxPool / AveragePool): consecutive output rows read
   // overlapping input rows. Global pools: always true.
   bool rows_overlap = true;
+  // A channel-blocked group output (halide_backend.h input/output blocks):
+  // its vars are (d1l, d3, d2, d1b, d0), channel = d1b * block + d1l, and
+  // `extents` those of the 5-D buffer. 0: the ONNX vars.
+  int block = 0;
+  // Input: a group input stored channel-blocked (its vars stay the ONNX ones).
+  bool blocked_input = false;
 };
 
 struct PipelineInfo {

@@ -134,17 +134,19 @@ Graph KernelGroup::extract(const Graph& parent) const {
 }
 
 std::string Partition::print(const Graph& parent) const {
-  auto names = [&](const std::vector<ValueId>& ids) {
+  auto names = [&](const std::vector<ValueId>& ids, const std::vector<int>& blocks) {
     std::string s;
-    for (size_t i = 0; i < ids.size(); ++i)
+    for (size_t i = 0; i < ids.size(); ++i) {
       s += fmt::format("{}%{}: {}", i ? ", " : "", parent.value(ids[i]).name,
                        parent.value(ids[i]).type ? type_str(*parent.value(ids[i]).type) : "?");
+      if (i < blocks.size() && blocks[i] > 0) s += fmt::format(" @NCHW{}c", blocks[i]);
+    }
     return s;
   };
   std::string s = fmt::format("partition {} ({} groups) {{\n", parent.name, groups.size());
   for (const KernelGroup& gr : groups) {
     s += fmt::format("  group {} [{}] ({}) -> ({})\n", gr.id, group_backend_name(gr.backend),
-                     names(gr.inputs), names(gr.outputs));
+                     names(gr.inputs, gr.input_blocks), names(gr.outputs, gr.output_blocks));
     for (size_t ni : gr.nodes)
       s += fmt::format("    {} = {}\n", parent.nodes[ni].name, op_name(parent.nodes[ni].op));
   }

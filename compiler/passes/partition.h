@@ -26,6 +26,12 @@ struct KernelGroup {
   std::vector<size_t> nodes;     // indices into the parent graph's nodes, in order
   std::vector<ValueId> inputs;   // non-constant parent values the group reads
   std::vector<ValueId> outputs;  // parent values the group defines that are read elsewhere
+  // Storage layout of each input / output (same order): 0 is the ONNX
+  // row-major layout, c > 0 channel-blocked NCHW[c] (a rank-4 value stored
+  // as [n][c / cb][h][w][c % cb]). Empty: all row-major. Set by
+  // choose_layout (compiler/passes/choose_layout.h); only Halide groups
+  // ever get a nonzero entry.
+  std::vector<int> input_blocks, output_blocks;
 
   // "conv1 (Conv) + relu1 (Relu)": for messages.
   std::string describe(const Graph& parent) const;
