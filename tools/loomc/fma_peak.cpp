@@ -13,7 +13,9 @@ namespace loomc {
 namespace {
 
 // Enough independent accumulators to cover the FMA latency (4 cycles) on
-// two FMA pipes: 8 chains in flight, 12 for margin.
+// two FMA pipes: 8 chains in flight, 12 for margin. The chain loops must be
+// unrolled whatever the optimization level (at -O2 GCC otherwise keeps the
+// accumulators in memory and measures store-forwarding latency, not FMAs).
 constexpr int kChains = 12;
 
 __attribute__((target("avx512f"))) float chains_avx512(long iters) {
@@ -22,6 +24,7 @@ __attribute__((target("avx512f"))) float chains_avx512(long iters) {
     acc[i] = _mm512_set1_ps(0.001f * static_cast<float>(i));
   const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
   for (long it = 0; it < iters; ++it)
+#pragma GCC unroll 16
     for (int i = 0; i < kChains; ++i)
       acc[i] = _mm512_fmadd_ps(acc[i], a, b);
   __m512 s = acc[0];
@@ -41,6 +44,7 @@ __attribute__((target("avx2,fma"))) float chains_avx2(long iters) {
     acc[i] = _mm256_set1_ps(0.001f * static_cast<float>(i));
   const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
   for (long it = 0; it < iters; ++it)
+#pragma GCC unroll 16
     for (int i = 0; i < kChains; ++i)
       acc[i] = _mm256_fmadd_ps(acc[i], a, b);
   __m256 s = acc[0];
@@ -62,6 +66,7 @@ float chains_sse(long iters) {
     acc[i] = _mm_set1_ps(0.001f * static_cast<float>(i));
   const __m128 a = _mm_set1_ps(0.999999f), b = _mm_set1_ps(1e-7f);
   for (long it = 0; it < iters; ++it)
+#pragma GCC unroll 16
     for (int i = 0; i < kChains; ++i)
       acc[i] = _mm_add_ps(_mm_mul_ps(acc[i], a), b);
   __m128 s = acc[0];
