@@ -183,6 +183,30 @@ struct Tiling {
   std::vector<std::string> acc_storage;
 };
 
+// The accumulator of a tile vectorized over output channels `cv` with pixels
+// `pv` unrolled: stored channels innermost (whole-vector loads and stores,
+// not gathers), its update reduced with the channel vectors and pixels
+// innermost around the reduction loops (input channel first).
+void schedule_channel_vector_accumulator(Tiling& t, const std::string& cv, const std::string& pv,
+                                         const std::vector<std::string>& rest_names,
+                                         const std::vector<std::string>& rvars_channel_first,
+                                         int lanes) {
+  t.acc_storage = {cv, pv};
+  t.acc_storage.insert(t.acc_storage.end(), rest_names.begin(), rest_names.end());
+  t.acc_pure.directives.push_back(
+      {LoopDirective::Kind::Vectorize, {cv}, lanes, TailStrategy::GuardWithIf});
+  t.acc_pure.directives.push_back(one(LoopDirective::Kind::Unroll, pv));
+  auto& ud = t.acc_update.directives;
+  ud.push_back(guarded_split(cv, cv + "u", cv + "v", lanes));
+  std::vector<std::string> uorder{cv + "v", cv + "u", pv};
+  uorder.insert(uorder.end(), rvars_channel_first.begin(), rvars_channel_first.end());
+  uorder.insert(uorder.end(), rest_names.begin(), rest_names.end());
+  ud.push_back(reorder(uorder));
+  ud.push_back(one(LoopDirective::Kind::Vectorize, cv + "v"));
+  ud.push_back(one(LoopDirective::Kind::Unroll, cv + "u"));
+  ud.push_back(one(LoopDirective::Kind::Unroll, pv));
+}
+
 // Register-blocked tile of accumulator `a` inside host `h` (same loops).
 bool tile_accumulator(const FuncInfo& h, const FuncInfo& a, int lanes, int threads, Tiling& t) {
   const int c = a.channel_var, p = a.pixel_var;
@@ -295,22 +319,7 @@ bool tile_accumulator(const FuncInfo& h, const FuncInfo& a, int lanes, int threa
   }
   t.at_var = pv + "o";
 
-  // The tile is vectorized over channels: store it channels innermost so the
-  // accumulators load and store as whole vectors, not gathers.
-  t.acc_storage = {cv, pv};
-  t.acc_storage.insert(t.acc_storage.end(), rest_names.begin(), rest_names.end());
-  t.acc_pure.directives.push_back(
-      {LoopDirective::Kind::Vectorize, {cv}, lanes, TailStrategy::GuardWithIf});
-  t.acc_pure.directives.push_back(one(LoopDirective::Kind::Unroll, pv));
-  auto& ud = t.acc_update.directives;
-  ud.push_back(guarded_split(cv, cv + "u", cv + "v", lanes));
-  std::vector<std::string> uorder{cv + "v", cv + "u", pv};
-  uorder.insert(uorder.end(), rvars_channel_first.begin(), rvars_channel_first.end());
-  uorder.insert(uorder.end(), rest_names.begin(), rest_names.end());
-  ud.push_back(reorder(uorder));
-  ud.push_back(one(LoopDirective::Kind::Vectorize, cv + "v"));
-  ud.push_back(one(LoopDirective::Kind::Unroll, cv + "u"));
-  ud.push_back(one(LoopDirective::Kind::Unroll, pv));
+  schedule_channel_vector_accumulator(t, cv, pv, rest_names, rvars_channel_first, lanes);
   return true;
 }
 
@@ -359,20 +368,7 @@ bool tile_blocked_host(const FuncInfo& h, const FuncInfo& a, int lanes, int thre
   }
   t.at_var = "d3o";
 
-  t.acc_storage = {cv, pv};
-  t.acc_storage.insert(t.acc_storage.end(), rest_names.begin(), rest_names.end());
-  t.acc_pure.directives.push_back(
-      {LoopDirective::Kind::Vectorize, {cv}, lanes, TailStrategy::GuardWithIf});
-  t.acc_pure.directives.push_back(one(LoopDirective::Kind::Unroll, pv));
-  auto& ud = t.acc_update.directives;
-  ud.push_back(guarded_split(cv, cv + "u", cv + "v", lanes));
-  std::vector<std::string> uorder{cv + "v", cv + "u", pv};
-  uorder.insert(uorder.end(), rvars_channel_first.begin(), rvars_channel_first.end());
-  uorder.insert(uorder.end(), rest_names.begin(), rest_names.end());
-  ud.push_back(reorder(uorder));
-  ud.push_back(one(LoopDirective::Kind::Vectorize, cv + "v"));
-  ud.push_back(one(LoopDirective::Kind::Unroll, cv + "u"));
-  ud.push_back(one(LoopDirective::Kind::Unroll, pv));
+  schedule_channel_vector_accumulator(t, cv, pv, rest_names, rvars_channel_first, lanes);
   return true;
 }
 
