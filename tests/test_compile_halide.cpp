@@ -17,25 +17,10 @@
 #include "test_util.h"
 
 using namespace loom;
+using test::max_abs_diff;
+using test::random_f32;
 
 namespace {
-
-Tensor random_f32(Shape s, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-1.f, 1.f);
-  Tensor t(DType::f32, std::move(s));
-  for (int64_t i = 0; i < t.numel(); ++i)
-    t.data<float>()[i] = d(rng);
-  return t;
-}
-
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  REQUIRE(a.type() == b.type());
-  double m = 0;
-  for (int64_t i = 0; i < a.numel(); ++i)
-    m = std::max(m, std::fabs(a.get_as_double(i) - b.get_as_double(i)));
-  return m;
-}
 
 // conv 3x3 + bias + ReLU, 2x2 max-pool, flatten, Gemm, softmax: several Halide groups.
 Graph small_cnn() {

@@ -13,17 +13,9 @@
 
 using namespace loom;
 using loom::test::f32;
+using test::random_f32;
 
 namespace {
-
-Tensor random_f32(Shape s, uint32_t seed, float lo = -1.f, float hi = 1.f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  Tensor t(DType::f32, std::move(s));
-  for (int64_t i = 0; i < t.numel(); ++i)
-    t.data<float>()[i] = d(rng);
-  return t;
-}
 
 int count_ops(const Graph& g, OpKind op) {
   int n = 0;

@@ -12,6 +12,7 @@
 
 using namespace loom;
 using loom::test::f32;
+using test::random_f32;
 
 namespace {
 
@@ -45,15 +46,6 @@ ExecutablePlan::Step step(std::unique_ptr<Kernel> k, std::vector<int> in, std::v
   s.inputs = std::move(in);
   s.outputs = std::move(out);
   return s;
-}
-
-Tensor random_f32(Shape s, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-1.f, 1.f);
-  Tensor t(DType::f32, std::move(s));
-  for (int64_t i = 0; i < t.numel(); ++i)
-    t.data<float>()[i] = d(rng);
-  return t;
 }
 
 }  // namespace

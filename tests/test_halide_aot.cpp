@@ -19,20 +19,13 @@
 #include "ir/builder.h"
 #include "ir/interpreter.h"
 #include "runtime/compile_cache.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 using namespace loom;
+using test::random_f32;
 
 namespace {
-
-Tensor random_f32(Shape s, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-1.f, 1.f);
-  Tensor t(DType::f32, std::move(s));
-  for (int64_t i = 0; i < t.numel(); ++i)
-    t.data<float>()[i] = d(rng);
-  return t;
-}
 
 std::string fresh_dir(const std::string& name) {
   fs::path d = fs::temp_directory_path() / fmt::format("loom_aot_test_{}_{}", name, getpid());

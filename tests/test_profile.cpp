@@ -9,19 +9,12 @@
 #include "ir/builder.h"
 #include "ir/shape_inference.h"
 #include "runtime/executable.h"
+#include "test_util.h"
 
 using namespace loom;
+using test::random_f32;
 
 namespace {
-
-Tensor random_f32(Shape s, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-1.f, 1.f);
-  Tensor t(DType::f32, std::move(s));
-  for (int64_t i = 0; i < t.numel(); ++i)
-    t.data<float>()[i] = d(rng);
-  return t;
-}
 
 // conv 3x3/s2 (4->8, 10x10->5x5) + ReLU, maxpool 2x2 (5x5->2x2), flatten
 // (an alias step), Gemm 32->3.

@@ -1,7 +1,11 @@
-// Helpers shared by the op tests: building f32 tensors, comparing values, and
+// Helpers shared by the tests: building f32 tensors (given or random), comparing values, and
 // capturing the message of an expected typed error.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +18,25 @@ namespace loom::test {
 
 inline Tensor f32(Shape s, const std::vector<float>& v) {
   return Tensor::from_vector<float>(std::move(s), v);
+}
+
+// Deterministic uniform values in [lo, hi) for a given seed.
+inline Tensor random_f32(Shape s, uint32_t seed, float lo = -1.f, float hi = 1.f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  Tensor t(DType::f32, std::move(s));
+  for (int64_t i = 0; i < t.numel(); ++i)
+    t.data<float>()[i] = d(rng);
+  return t;
+}
+
+// Largest absolute elementwise difference; the types must match.
+inline double max_abs_diff(const Tensor& a, const Tensor& b) {
+  REQUIRE(a.type() == b.type());
+  double m = 0;
+  for (int64_t i = 0; i < a.numel(); ++i)
+    m = std::max(m, std::fabs(a.get_as_double(i) - b.get_as_double(i)));
+  return m;
 }
 
 // Shape must match exactly; each element within eps (absolute and relative).
