@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -579,5 +580,40 @@ TEST_CASE("LLVM recurrent kernel with zero time steps returns the initial state"
   for (size_t i = 0; i < yh.size(); ++i) {
     CHECK(yh[i] == h0.data<float>()[i]);
     CHECK(yc[i] == c0.data<float>()[i]);
+  }
+}
+
+TEST_CASE(
+    "LLVM recurrent kernel: an infinite recurrent weight still poisons step 0 from a zero state",
+    "[llvm][recurrent]") {
+  // Step 0 from a zero state skips its matvec only when every recurrent
+  // weight is finite: the reference computes inf · 0 = NaN there.
+  for (OpKind op : {OpKind::RNN, OpKind::GRU, OpKind::LSTM}) {
+    Config c;
+    c.op = op;
+    c.seq = 3;
+    c.batch = 2;
+    c.hidden = 17;
+    std::mt19937 rng(5);
+    Weights w = make_weights(c, rng);
+    w.r.data<float>()[3] = std::numeric_limits<float>::infinity();
+    auto k = compile_recurrent(make_spec(c, w), RecurrentCompileOptions{});
+    const Inputs in = make_inputs(c, rng, 0);
+    const Outputs want = run_reference(c, w, in);
+    Tensor y(DType::f32, {c.seq, 1, c.batch, c.hidden});
+    Tensor y_h(DType::f32, state_shape(c)), y_c(DType::f32, state_shape(c));
+    k->run(in.x.data<float>(), static_cast<const int32_t*>(nullptr), nullptr, nullptr,
+           y.data<float>(), y_h.data<float>(), y_c.data<float>());
+    INFO(op_name(op));
+    const auto got = y.values<float>(), ref = want.y.values<float>();
+    int64_t nans = 0;
+    for (size_t i = 0; i < ref.size(); ++i) {
+      INFO("element " << i << " got " << got[i] << " want " << ref[i]);
+      REQUIRE(std::isnan(got[i]) == std::isnan(ref[i]));
+      nans += std::isnan(ref[i]) ? 1 : 0;
+      if (!std::isnan(ref[i]))
+        CHECK(std::fabs(got[i] - ref[i]) <= kAtol + kRtol * std::fabs(ref[i]));
+    }
+    CHECK(nans > 0);
   }
 }

@@ -70,6 +70,9 @@ struct StepLoopDesc {
   std::vector<ActivationFn> act;
   std::optional<float> clip;
   bool input_forget = false, peepholes = false, linear_before_reset = false;
+  // The state entering step 0 is zero (no initial_h) and the recurrent
+  // weights are finite, so step 0's matvecs are exactly zero and skipped.
+  bool zero_first_state = false;
   int64_t proj_ld = 0;          // floats per projection row
   int64_t proj_dir_offset = 0;  // first column of this direction
   std::vector<StepPass> passes;

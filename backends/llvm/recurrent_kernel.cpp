@@ -17,6 +17,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -303,6 +304,10 @@ class Kernel final : public RecurrentKernel {
     s.linear_before_reset = a.linear_before_reset;
     s.proj_ld = proj_ld_;
     s.proj_dir_offset = d * G_ * HP_;
+    // 0 · w is 0 only for finite w (0 · inf is NaN, which the reference keeps).
+    const float* R = spec_.r.data<float>() + d * G_ * H_ * H_;
+    s.zero_first_state = !spec_.has_initial_h &&
+                         std::all_of(R, R + G_ * H_ * H_, [](float w) { return std::isfinite(w); });
     switch (spec_.op) {
       case OpKind::RNN:
         s.passes = {{{0}, false}};
