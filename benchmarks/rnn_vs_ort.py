@@ -12,6 +12,7 @@ virtual environment (create it once:
   python3 -m venv benchmarks/.venv && benchmarks/.venv/bin/pip install onnxruntime numpy).
 
   /usr/bin/python3 benchmarks/rnn_vs_ort.py [--loomc build/loomc] [--threads 1,2] [--iters 200]
+                                            [--rounds 5] [--ort-python PY]
 """
 import argparse
 import json
@@ -80,30 +81,57 @@ def main():
     ap.add_argument("--ort-python", default=os.path.join(HERE, ".venv", "bin", "python"))
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--iters", type=int, default=200)
+    ap.add_argument("--rounds", type=int, default=5,
+                    help="interleaved Loom/ORT rounds per workload (default 5)")
     args = ap.parse_args()
     if not os.path.exists(args.ort_python):
         sys.exit(f"no ONNX Runtime interpreter at {args.ort_python} (see the docstring)")
     tmp = tempfile.mkdtemp(prefix="loom_rnn_")
-    rows = []
+    # The machines are shared: another tenant's load on the L3 or memory moves
+    # both engines' times by 10-20% from minute to minute. So the engines take
+    # turns, round after round (the order flipping each round), and each
+    # round's ratio compares two measurements taken seconds apart.
+    cases = []
     for name, w in WORKLOADS.items():
         path = os.path.join(tmp, name + ".onnx")
         make_model(name, w, path)
         for t in [int(x) for x in args.threads.split(",")]:
-            print(f"{name}: {t} thread(s) ...", file=sys.stderr, flush=True)
-            loom = json.loads(subprocess.run(
-                [args.loomc, "bench", path, "--threads", str(t), "--iters", str(args.iters), "--json"],
-                check=True, capture_output=True, text=True).stdout)
-            ort = json.loads(subprocess.run(
-                [args.ort_python, "-c", ORT_TIMER, path, str(t), str(args.iters)],
-                check=True, capture_output=True, text=True).stdout)
-            rows.append((name, t, loom, ort))
-    print(f"| workload | threads | Loom median / min (ms) | ORT {rows[0][3]['version']} median / min (ms) "
-          f"| ORT / Loom (median) |")
-    print("|---|---|---|---|---|")
-    for name, t, loom, ort in rows:
-        print(f"| {name} | {t} | {loom['median_ms']:.3f} / {loom['min_ms']:.3f} | "
-              f"{ort['median_ms']:.3f} / {ort['min_ms']:.3f} | {ort['median_ms'] / loom['median_ms']:.2f}x |")
+            cases.append((name, t, path))
+    loom_cmd = lambda path, t: [args.loomc, "bench", path, "--threads", str(t),
+                                "--iters", str(args.iters), "--json"]
+    ort_cmd = lambda path, t: [args.ort_python, "-c", ORT_TIMER, path, str(t), str(args.iters)]
+    results = {(name, t): {"loom": [], "ort": []} for name, t, _ in cases}
+    version = None
+    for r in range(args.rounds):
+        for name, t, path in cases:
+            print(f"round {r + 1}/{args.rounds}: {name}, {t} thread(s) ...", file=sys.stderr,
+                  flush=True)
+            order = [("loom", loom_cmd), ("ort", ort_cmd)]
+            if r % 2:
+                order.reverse()
+            for engine, cmd in order:
+                out = json.loads(subprocess.run(cmd(path, t), check=True, capture_output=True,
+                                                text=True).stdout)
+                results[(name, t)][engine].append(out)
+                version = out.get("version", version)
 
+    def med(v):
+        v = sorted(v)
+        n = len(v)
+        return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+    print(f"{args.rounds} interleaved round(s) of {args.iters} runs per engine; median of the "
+          f"round medians, best minimum; ratio = ORT / Loom per round")
+    print(f"| workload | threads | Loom median / min (ms) | ORT {version} median / min (ms) "
+          f"| ratio (median of rounds) | ratio range |")
+    print("|---|---|---|---|---|---|")
+    for name, t, _ in cases:
+        loom, ort = results[(name, t)]["loom"], results[(name, t)]["ort"]
+        ratios = [o["median_ms"] / l["median_ms"] for l, o in zip(loom, ort)]
+        print(f"| {name} | {t} | {med([x['median_ms'] for x in loom]):.3f} / "
+              f"{min(x['min_ms'] for x in loom):.3f} | {med([x['median_ms'] for x in ort]):.3f} / "
+              f"{min(x['min_ms'] for x in ort):.3f} | {med(ratios):.2f}x | "
+              f"{min(ratios):.2f}-{max(ratios):.2f}x |")
 
 if __name__ == "__main__":
     main()
