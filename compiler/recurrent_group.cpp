@@ -3,6 +3,7 @@
 // projection emitted as a Halide pipeline (backends/halide/projection_gemm.h)
 // for the model's target, and adapts the kernel's raw-pointer interface to
 // runtime Kernel inputs and outputs.
+#include <algorithm>
 #include <array>
 
 #include <fmt/format.h>
@@ -120,6 +121,15 @@ std::unique_ptr<Kernel> make_recurrent_kernel(const Graph& g, const BackendOptio
   spec.r = constant_input(2, "R");
   spec.b = constant_input(3, "B");
   if (n.op == OpKind::LSTM) spec.p = constant_input(7, "P");
+  // A constant all-zero initial state (exporters write one as an initializer)
+  // is the same as none, and lets the kernel skip step 0's matvec.
+  for (size_t k : {size_t{5}, size_t{6}}) {
+    const Tensor& t = sources[k].constant;
+    if (t.defined() && t.dtype() == DType::f32) {
+      const auto v = t.values<float>();
+      if (std::all_of(v.begin(), v.end(), [](float x) { return x == 0.f; })) sources[k] = Source{};
+    }
+  }
   spec.has_sequence_lens = sources[4].present();
   spec.has_initial_h = sources[5].present();
   spec.has_initial_c = n.op == OpKind::LSTM && sources[6].present();
