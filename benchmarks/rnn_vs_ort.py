@@ -75,28 +75,25 @@ def make_model(name, w, path):
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)]), path)
 
 
-def main():
-    ap = argparse.ArgumentParser()
+def add_peer_args(ap):
+    """The options every Loom-versus-ONNX-Runtime comparison takes."""
     ap.add_argument("--loomc", default=os.path.join(REPO, "build", "loomc"))
     ap.add_argument("--ort-python", default=os.path.join(HERE, ".venv", "bin", "python"))
-    ap.add_argument("--threads", default="1,2")
     ap.add_argument("--iters", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=5,
-                    help="interleaved Loom/ORT rounds per workload (default 5)")
-    args = ap.parse_args()
+                    help="interleaved Loom/ORT rounds per case (default 5)")
+
+
+def compare(cases, args):
+    """Times each (name, threads, model path) case with `loomc bench --json`
+    and with ONNX Runtime, and prints a Markdown table.
+
+    The machines are shared: another tenant's load on the L3 or memory moves
+    both engines' times by 10-20% from minute to minute. So the engines take
+    turns, round after round (the order flipping each round), and each
+    round's ratio compares two measurements taken seconds apart."""
     if not os.path.exists(args.ort_python):
         sys.exit(f"no ONNX Runtime interpreter at {args.ort_python} (see the docstring)")
-    tmp = tempfile.mkdtemp(prefix="loom_rnn_")
-    # The machines are shared: another tenant's load on the L3 or memory moves
-    # both engines' times by 10-20% from minute to minute. So the engines take
-    # turns, round after round (the order flipping each round), and each
-    # round's ratio compares two measurements taken seconds apart.
-    cases = []
-    for name, w in WORKLOADS.items():
-        path = os.path.join(tmp, name + ".onnx")
-        make_model(name, w, path)
-        for t in [int(x) for x in args.threads.split(",")]:
-            cases.append((name, t, path))
     loom_cmd = lambda path, t: [args.loomc, "bench", path, "--threads", str(t),
                                 "--iters", str(args.iters), "--json"]
     ort_cmd = lambda path, t: [args.ort_python, "-c", ORT_TIMER, path, str(t), str(args.iters)]
@@ -132,6 +129,21 @@ def main():
               f"{min(x['min_ms'] for x in loom):.3f} | {med([x['median_ms'] for x in ort]):.3f} / "
               f"{min(x['min_ms'] for x in ort):.3f} | {med(ratios):.2f}x | "
               f"{min(ratios):.2f}-{max(ratios):.2f}x |")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    add_peer_args(ap)
+    ap.add_argument("--threads", default="1,2")
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="loom_rnn_")
+    cases = []
+    for name, w in WORKLOADS.items():
+        path = os.path.join(tmp, name + ".onnx")
+        make_model(name, w, path)
+        for t in [int(x) for x in args.threads.split(",")]:
+            cases.append((name, t, path))
+    compare(cases, args)
 
 if __name__ == "__main__":
     main()
