@@ -185,6 +185,15 @@ Val GraphBuilder::slice(Val x, SliceAttrs attrs, const std::string& name) {
 Val GraphBuilder::dropout(Val x, float ratio, const std::string& name) {
   return op(OpKind::Dropout, {x}, DropoutAttrs{.ratio = ratio}, 1, name)[0];
 }
+Val GraphBuilder::shape(Val x, ShapeAttrs attrs, const std::string& name) {
+  return op(OpKind::Shape, {x}, attrs, 1, name)[0];
+}
+Val GraphBuilder::gather(Val data, Val indices, int64_t axis, const std::string& name) {
+  return op(OpKind::Gather, {data, indices}, AxisAttrs{.axis = axis}, 1, name)[0];
+}
+Val GraphBuilder::expand(Val x, std::vector<int64_t> shape, const std::string& name) {
+  return op(OpKind::Expand, {x}, ExpandAttrs{.shape = std::move(shape)}, 1, name)[0];
+}
 
 RecurrentOutputs GraphBuilder::recurrent(OpKind kind, RecurrentInputs in, RecurrentAttrs attrs,
                                          RecurrentOutputSelection sel, const std::string& name) {

@@ -93,6 +93,9 @@ class GraphBuilder {
   Val slice(Val x, SliceAttrs attrs, const std::string& name = "");
   Val identity(Val x, const std::string& name = "");
   Val dropout(Val x, float ratio = 0.5f, const std::string& name = "");
+  Val shape(Val x, ShapeAttrs attrs = {}, const std::string& name = "");
+  Val gather(Val data, Val indices, int64_t axis = 0, const std::string& name = "");
+  Val expand(Val x, std::vector<int64_t> shape, const std::string& name = "");
 
   RecurrentOutputs rnn(RecurrentInputs in, RecurrentAttrs attrs, RecurrentOutputSelection sel = {},
                        const std::string& name = "");

@@ -245,6 +245,7 @@ Attrs default_attrs(OpKind op) {
     case OpKind::Flatten:
       return AxisAttrs{.axis = 1};
     case OpKind::Concat:
+    case OpKind::Gather:
       return AxisAttrs{.axis = 0};
     case OpKind::Reshape:
       return ReshapeAttrs{};
@@ -263,6 +264,10 @@ Attrs default_attrs(OpKind op) {
     case OpKind::LSTM:
     case OpKind::GRU:
       return RecurrentAttrs{};
+    case OpKind::Shape:
+      return ShapeAttrs{};
+    case OpKind::Expand:
+      return ExpandAttrs{};
     default:
       return NoAttrs{};
   }

@@ -6,11 +6,12 @@
 // in `fields()`, which the text printer/parser, equality and the ONNX frontend
 // walk generically.
 //
-// Inputs that ONNX passes as tensors but that fix shapes (Reshape's shape,
-// Slice's starts/ends/axes/steps, Squeeze/Unsqueeze axes, Clip's min/max) are
-// attributes here: Loom specializes on them, so they must be known when code
-// is generated. The ONNX frontend folds them from initializers, Constant nodes
-// or pinned inputs.
+// Inputs that ONNX passes as tensors but that fix shapes (Reshape's and
+// Expand's shape, Slice's starts/ends/axes/steps, Squeeze/Unsqueeze axes,
+// Clip's min/max) are attributes here: Loom specializes on them, so they must
+// be known when code is generated. The ONNX frontend folds them from
+// initializers, Constant nodes, pinned inputs or shape arithmetic it
+// evaluates at import.
 #pragma once
 
 #include <cmath>
@@ -26,13 +27,15 @@
 
 namespace loom {
 
-#define LOOM_OP_LIST(X)                                                                         \
-  X(Conv)                                                                                       \
-  X(MaxPool) X(AveragePool) X(GlobalAveragePool) X(GlobalMaxPool) X(Gemm) X(MatMul)             \
-      X(BatchNormalization) X(Add) X(Sub) X(Mul) X(Div) X(Relu) X(LeakyRelu) X(Sigmoid) X(Tanh) \
-          X(Clip) X(Elu) X(Softmax) X(LogSoftmax) X(Flatten) X(Reshape) X(Transpose) X(Squeeze) \
-              X(Unsqueeze) X(Concat) X(Slice) X(Identity) X(Dropout) X(Constant) X(RNN) X(LSTM) \
-                  X(GRU)
+#define LOOM_OP_LIST(X)                                                                            \
+  X(Conv)                                                                                          \
+  X(MaxPool)                                                                                       \
+  X(AveragePool)                                                                                   \
+  X(GlobalAveragePool) X(GlobalMaxPool) X(Gemm) X(MatMul) X(BatchNormalization) X(Add) X(Sub)      \
+      X(Mul) X(Div) X(Relu) X(LeakyRelu) X(Sigmoid) X(Tanh) X(Clip) X(Elu) X(Softmax)              \
+          X(LogSoftmax) X(Flatten) X(Reshape) X(Transpose) X(Squeeze) X(Unsqueeze) X(Concat)       \
+              X(Slice) X(Identity) X(Dropout) X(Constant) X(RNN) X(LSTM) X(GRU) X(Shape) X(Gather) \
+                  X(Expand)
 
 enum class OpKind : uint8_t {
 #define LOOM_X(name) name,
@@ -211,7 +214,7 @@ struct SoftmaxAttrs {
   friend bool operator==(const SoftmaxAttrs&, const SoftmaxAttrs&) = default;
 };
 
-// Flatten and Concat.
+// Flatten, Concat and Gather.
 struct AxisAttrs {
   int64_t axis = 1;
   template <class Self, class F>
@@ -264,6 +267,36 @@ struct SliceAttrs {
     f("steps", s.steps);
   }
   friend bool operator==(const SliceAttrs&, const SliceAttrs&) = default;
+};
+
+// Shape (opset 15 slicing): the output is input dims [start, end) after the
+// spec's rules (negative values count from the end, then both are clamped
+// to [0, rank]). The default end (int64 max) means "through the last dim".
+struct ShapeAttrs {
+  int64_t start = 0;
+  int64_t end = std::numeric_limits<int64_t>::max();
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("start", s.start);
+    f("end", s.end);
+  }
+  friend bool operator==(const ShapeAttrs&, const ShapeAttrs&) = default;
+};
+
+// The dims Shape returns for an input of shape `input` (ShapeAttrs rules).
+// Exposed so that code folding Shape of a value whose type is known (the
+// ONNX frontend, fold_constants) needs no tensor of that value.
+std::vector<int64_t> shape_op_dims(const ShapeAttrs& attrs, const Shape& input);
+
+// Expand: numpy-style two-way broadcast of the input with `shape` (ONNX
+// passes it as a tensor input; the frontend folds it).
+struct ExpandAttrs {
+  std::vector<int64_t> shape{};
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("shape", s.shape);
+  }
+  friend bool operator==(const ExpandAttrs&, const ExpandAttrs&) = default;
 };
 
 // Dropout in inference: output = input, optional mask output all true.
@@ -326,9 +359,10 @@ int64_t recurrent_activation_count(OpKind op);  // RNN 1, GRU 2, LSTM 3
 // functions given without parameters get the spec defaults.
 std::vector<ActivationFn> resolve_activations(OpKind op, const RecurrentAttrs& attrs, int dir);
 
-using Attrs = std::variant<NoAttrs, ConvAttrs, PoolAttrs, GemmAttrs, BatchNormAttrs, AlphaAttrs,
-                           ClipAttrs, SoftmaxAttrs, AxisAttrs, ReshapeAttrs, TransposeAttrs,
-                           AxesAttrs, SliceAttrs, DropoutAttrs, ConstantAttrs, RecurrentAttrs>;
+using Attrs =
+    std::variant<NoAttrs, ConvAttrs, PoolAttrs, GemmAttrs, BatchNormAttrs, AlphaAttrs, ClipAttrs,
+                 SoftmaxAttrs, AxisAttrs, ReshapeAttrs, TransposeAttrs, AxesAttrs, SliceAttrs,
+                 DropoutAttrs, ConstantAttrs, RecurrentAttrs, ShapeAttrs, ExpandAttrs>;
 
 // The default attribute value for an op (the right variant alternative, with
 // op-specific defaults such as Elu's alpha = 1 and Concat's required axis).

@@ -43,7 +43,11 @@ OpSignature op_signature(OpKind op) {
     case OpKind::Unsqueeze:
     case OpKind::Slice:
     case OpKind::Identity:
+    case OpKind::Shape:
+    case OpKind::Expand:
       return {1, 1, 1, 1};
+    case OpKind::Gather:
+      return {2, 2, 1, 1};
     case OpKind::Concat:
       return {1, V, 1, 1};
     case OpKind::Dropout:

@@ -1,7 +1,8 @@
 // Shape inference and reference evaluation of the data-movement ops: Flatten,
-// Reshape, Squeeze, Unsqueeze (views of the same bytes), Transpose, Concat and
-// Slice (byte copies), and Constant. None of them looks at element values, so
-// all of them work for every dtype.
+// Reshape, Squeeze, Unsqueeze (views of the same bytes), Transpose, Concat,
+// Slice, Gather and Expand (byte copies), Shape (the input's dims as int64)
+// and Constant. Only Gather looks at element values (its indices), so all of
+// them work for every data dtype.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -412,6 +413,133 @@ std::vector<Tensor> eval_Slice(const OpContext& ctx, const std::vector<const Ten
     strides.push_back(ranges[d].step * in_strides[d]);
   }
   return {gather_strided(*inputs[0], output_types[0].shape, strides, offset)};
+}
+
+// ---- Shape ------------------------------------------------------------------------------
+
+std::vector<int64_t> shape_op_dims(const ShapeAttrs& attrs, const Shape& input) {
+  const auto rank = static_cast<int64_t>(input.size());
+  // Negative values count from the end; then both ends are clamped to
+  // [0, rank], so any start/end pair is valid and start >= end is empty.
+  auto clamp = [rank](int64_t v) {
+    if (v < 0) v += rank;  // no overflow: v < 0 and rank >= 0
+    return std::min(std::max(v, int64_t{0}), rank);
+  };
+  const int64_t start = clamp(attrs.start);
+  const int64_t end = clamp(attrs.end);
+  if (start >= end) return {};
+  return {input.begin() + start, input.begin() + end};
+}
+
+std::vector<TensorType> infer_Shape(const OpContext& ctx) {
+  const auto n =
+      static_cast<int64_t>(shape_op_dims(ctx.attrs<ShapeAttrs>(), ctx.in(0).shape).size());
+  return {TensorType{DType::i64, {n}}};
+}
+
+std::vector<Tensor> eval_Shape(const OpContext& ctx, const std::vector<const Tensor*>& inputs,
+                               const std::vector<TensorType>&) {
+  const std::vector<int64_t> dims = shape_op_dims(ctx.attrs<ShapeAttrs>(), inputs[0]->shape());
+  return {Tensor::from_vector<int64_t>({static_cast<int64_t>(dims.size())}, dims)};
+}
+
+// ---- Gather -----------------------------------------------------------------------------
+
+namespace {
+// The data rank, normalized axis and indices dtype of a Gather node, checked.
+int64_t gather_axis(const OpContext& ctx) {
+  ctx.expect_min_rank(0, 1);
+  ctx.expect_dtype(1, {DType::i64, DType::i32});
+  return ctx.normalize_axis(ctx.attrs<AxisAttrs>().axis, ctx.in(0).rank(), "axis");
+}
+}  // namespace
+
+std::vector<TensorType> infer_Gather(const OpContext& ctx) {
+  const int64_t axis = gather_axis(ctx);
+  const Shape& data = ctx.in(0).shape;
+  const Shape& indices = ctx.in(1).shape;
+  // data dims before axis, then the indices' dims, then data dims after axis.
+  Shape out(data.begin(), data.begin() + axis);
+  out.insert(out.end(), indices.begin(), indices.end());
+  out.insert(out.end(), data.begin() + axis + 1, data.end());
+  checked_product(ctx, out);
+  return {TensorType{ctx.in(0).dtype, out}};
+}
+
+std::vector<Tensor> eval_Gather(const OpContext& ctx, const std::vector<const Tensor*>& inputs,
+                                const std::vector<TensorType>& output_types) {
+  const int64_t axis = gather_axis(ctx);
+  const Tensor& data = *inputs[0];
+  const Tensor& indices = *inputs[1];
+  const Shape& shape = data.shape();
+  const int64_t dim = shape[static_cast<size_t>(axis)];
+  // Every index is checked before anything is read, so a bad one is an
+  // error naming it and never an out-of-bounds read.
+  std::vector<int64_t> idx(static_cast<size_t>(indices.numel()));
+  for (size_t k = 0; k < idx.size(); ++k) {
+    const auto i = static_cast<int64_t>(k);
+    const int64_t v = indices.dtype() == DType::i32 ? int64_t{indices.data<int32_t>()[k]}
+                                                    : indices.data<int64_t>()[k];
+    if (v < -dim || v >= dim)
+      ctx.fail_input(
+          1, fmt::format("index {} (element {} of indices {}) is out of range for axis "
+                         "{} of data {}: expected {}..{}",
+                         v, i, shape_str(indices.shape()), axis, shape_str(shape), -dim, dim - 1));
+    idx[k] = v < 0 ? v + dim : v;
+  }
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
+    if (d < axis) outer *= shape[static_cast<size_t>(d)];
+    if (d > axis) inner *= shape[static_cast<size_t>(d)];
+  }
+  Tensor out(output_types[0]);
+  const size_t block = static_cast<size_t>(inner) * dtype_size(data.dtype());
+  if (block == 0 || idx.empty() || outer == 0) return {out};
+  const std::byte* src = data.raw();
+  std::byte* dst = out.raw();
+  for (int64_t o = 0; o < outer; ++o) {
+    const std::byte* slab = src + static_cast<size_t>(o * dim) * block;
+    for (int64_t i : idx) {
+      std::memcpy(dst, slab + static_cast<size_t>(i) * block, block);
+      dst += block;
+    }
+  }
+  return {out};
+}
+
+// ---- Expand -----------------------------------------------------------------------------
+
+std::vector<TensorType> infer_Expand(const OpContext& ctx) {
+  const TensorType& x = ctx.in(0);
+  const std::vector<int64_t>& target = ctx.attrs<ExpandAttrs>().shape;
+  for (size_t i = 0; i < target.size(); ++i)
+    if (target[i] < 0)
+      ctx.fail(fmt::format("attribute shape = {} has {} at position {} (expected a size >= 0)",
+                           list_str(target), target[i], i));
+  std::optional<Shape> out = broadcast_shapes(x.shape, target);
+  if (!out)
+    ctx.fail_input(0, fmt::format("input {} does not broadcast with attribute shape = {}: each "
+                                  "pair of dimensions (aligned at the end) must be equal or "
+                                  "one of them 1",
+                                  shape_str(x.shape), list_str(target)));
+  std::vector<int64_t> sized = *out;
+  sized.push_back(static_cast<int64_t>(dtype_size(x.dtype)));
+  checked_product(ctx, sized);
+  return {TensorType{x.dtype, *out}};
+}
+
+std::vector<Tensor> eval_Expand(const OpContext&, const std::vector<const Tensor*>& inputs,
+                                const std::vector<TensorType>& output_types) {
+  const Shape& in_shape = inputs[0]->shape();
+  const Shape& out_shape = output_types[0].shape;
+  const std::vector<int64_t> in_strides = shape_strides(in_shape);
+  // Output dim d reads input dim d - lead (the shapes align at the end);
+  // broadcast dims (size 1 or missing in the input) repeat with stride 0.
+  const size_t lead = out_shape.size() - in_shape.size();
+  std::vector<int64_t> strides(out_shape.size(), 0);
+  for (size_t d = lead; d < out_shape.size(); ++d)
+    if (in_shape[d - lead] != 1) strides[d] = in_strides[d - lead];
+  return {gather_strided(*inputs[0], out_shape, strides, 0)};
 }
 
 // ---- Constant ----------------------------------------------------------------------------
