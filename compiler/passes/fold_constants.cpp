@@ -3,6 +3,8 @@
 // evaluated with the reference interpreter (ir/interpreter.h evaluate_node),
 // so backends never generate code for work that is known at compile time
 // (shape arithmetic left by exporters, weight transposes, Constant nodes).
+// A Shape node folds whatever its input: every shape is static, so its
+// output depends on the input's type alone.
 //
 // Before: a verified, shape-inferred graph. After: the same, with no node
 // whose inputs are all constants except those whose outputs exceed
@@ -22,6 +24,16 @@ void fold_constants(Graph& graph, int64_t max_elements) {
   std::vector<bool> remove(graph.nodes.size(), false);
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const Node& node = graph.nodes[i];
+    if (node.op == OpKind::Shape && node.has_input(0) && node.has_output(0) &&
+        graph.value(node.inputs[0]).type) {
+      const std::vector<int64_t> dims =
+          shape_op_dims(node.attr<ShapeAttrs>(), graph.value(node.inputs[0]).type->shape);
+      Value& v = graph.value(node.outputs[0]);
+      v.constant = Tensor::from_vector<int64_t>({static_cast<int64_t>(dims.size())}, dims);
+      v.type = v.constant->type();
+      remove[i] = true;
+      continue;
+    }
     bool foldable = true;
     std::vector<const Tensor*> args;
     for (ValueId in : node.inputs) {

@@ -6,6 +6,10 @@
 //  - Reshape, Flatten, Squeeze, Unsqueeze, Identity and Dropout without a
 //    used mask: an Alias group, a view of its input's buffer (no kernel).
 //  - Transpose, Slice, Concat: a Movement group (one strided copy).
+//  - Shape, Gather, Expand: no backend generates code for them, so they
+//    must have been folded (fold_constants folds Shape always, Gather and
+//    Expand of constants); one left here, reading run-time data, is an
+//    UnsupportedError naming the node.
 //  - Everything else is Halide's. A Conv, Gemm or MatMul opens a group; an
 //    elementwise op (bias Add, activation, ...) joins the group whose last
 //    node produced one of its inputs when that value has no other reader
@@ -74,8 +78,24 @@ GroupBackend backend_of(const Graph& g, const Node& n, const std::vector<int64_t
     case OpKind::Slice:
     case OpKind::Concat:
       return GroupBackend::Movement;
+    case OpKind::Shape:
+    case OpKind::Gather:
+    case OpKind::Expand: {
+      std::string why = "its output is too large to fold into a constant";
+      for (size_t i = 0; i < n.inputs.size(); ++i)
+        if (n.inputs[i] != kNoValue && !g.is_constant(n.inputs[i])) {
+          why =
+              fmt::format("input {} ('{}') is computed at run time", i, g.value(n.inputs[i]).name);
+          break;
+        }
+      throw UnsupportedError(
+          fmt::format("{} is not implemented by the compiled engine: no backend generates code "
+                      "for it, so it compiles only when fold_constants turns it into a constant, "
+                      "and here {} (the reference engine runs it)",
+                      op_name(n.op), why),
+          g.site(n));
+    }
     default:
-      (void)g;
       return GroupBackend::Halide;
   }
 }

@@ -1,9 +1,19 @@
 // The ONNX importer: ModelProto -> loom::Graph. Maps each ONNX node of the
 // default domain (opsets 1 to 17) to a Loom op with typed attributes, folding
-// the shape-fixing tensor inputs (Reshape shape, Slice starts/ends/axes/steps,
-// Squeeze/Unsqueeze axes, Clip min/max, Dropout training_mode) into attributes.
-// Unsupported nodes are collected and reported together so a user learns
-// everything a model needs in one run.
+// the shape-fixing tensor inputs (Reshape/Expand shape, Slice
+// starts/ends/axes/steps, Squeeze/Unsqueeze axes, Clip min/max, Dropout
+// training_mode) into attributes. Unsupported nodes are collected and reported
+// together so a user learns everything a model needs in one run.
+//
+// Shape arithmetic is evaluated here instead of being imported as nodes:
+// exporters compute those shape inputs from Shape(x) (PyTorch's zero initial
+// state of an LSTM/GRU called without one is Shape -> Gather -> Unsqueeze ->
+// Concat -> Expand), and Loom needs them as constants when it imports the
+// node that reads them. Shapes are static, so Shape(x) is known from x's
+// type, and a node whose inputs are all known and whose outputs are all
+// int32/int64 is evaluated with the reference interpreter. Float work stays
+// as nodes (the compile pipeline's fold_constants folds it), so the imported
+// graph of a model without shape arithmetic does not change.
 //
 // Opsets before 7 differ in ways that are rewritten here rather than carried
 // into the IR: the legacy `broadcast`/`axis` of Add/Sub/Mul/Div becomes numpy
@@ -22,6 +32,9 @@
 #include "compiler/frontend/onnx/onnx_model_proto.h"
 #include "compiler/frontend/onnx/onnx_tensor.h"
 #include "compiler/frontend/onnx/read_file.h"
+#include "compiler/passes/passes.h"
+#include "ir/interpreter.h"
+#include "ir/op_signature.h"
 #include "ir/shape_inference.h"
 
 namespace loom {
@@ -49,6 +62,7 @@ std::optional<int64_t> default_opset(const onnx::ModelProto& model) {
 // ONNX inputs that Loom takes as attributes, so they must be constants.
 bool is_attribute_input(const std::string& op, int64_t opset, size_t index) {
   if (op == "Reshape") return opset >= 5 && index == 1;
+  if (op == "Expand") return index == 1;
   if (op == "Slice") return opset >= 10 && index >= 1;
   if (op == "Squeeze" || op == "Unsqueeze") return opset >= 13 && index == 1;
   if (op == "Clip") return opset >= 11 && index >= 1;
@@ -125,6 +139,8 @@ constexpr AttrRange kAttrRanges[] = {
     {"Constant", "value_ints", 12, kNoEnd},
     {"Constant", "value_string", 12, kNoEnd},
     {"Constant", "value_strings", 12, kNoEnd},
+    {"Shape", "start", 15, kNoEnd},
+    {"Shape", "end", 15, kNoEnd},
 };
 
 bool has_attribute_range(const std::string& op, const char* attr) {
@@ -781,6 +797,7 @@ class Importer {
         pending_constant_nodes_[node.output(0)] = {name, *c.constant};
         return;
       }
+      if (fold_at_import(node, c, site)) return;
       std::vector<ValueId> ins;
       for (size_t i = 0; i < c.inputs.size(); ++i)
         ins.push_back(c.legacy != LegacyRule::None && i > 0 ? kNoValue
@@ -802,6 +819,70 @@ class Importer {
           fmt::format("node '{}' ({}, opset {}): {}", name, node.op_type(), opset_, e.detail()));
       poison_outputs(node);
     }
+  }
+
+  // Evaluates shape arithmetic (see the top of this file) and registers its
+  // outputs as known constants; false when the node is to be imported.
+  bool fold_at_import(const onnx::NodeProto& node, const Converted& c, const ErrorSite& site) {
+    std::vector<std::string> outs(node.output().begin(), node.output().end());
+    while (!outs.empty() && outs.back().empty())
+      outs.pop_back();
+    std::vector<std::string> ins = c.inputs;
+    while (!ins.empty() && ins.back().empty())
+      ins.pop_back();
+    // A node of the wrong arity is imported, so that verification names it.
+    const OpSignature sig = op_signature(c.op);
+    if (c.legacy != LegacyRule::None || ins.empty() ||
+        static_cast<int>(ins.size()) < sig.min_inputs ||
+        static_cast<int>(ins.size()) > sig.max_inputs || outs.empty() ||
+        static_cast<int>(outs.size()) > sig.max_outputs)
+      return false;
+    if (c.op == OpKind::Shape) {
+      // Every input shape is pinned by now and every node output is inferred
+      // from them, so x's type, and with it Shape(x), is always known.
+      const TensorType x = type_of_name(ins[0], site, 0);
+      const std::vector<int64_t> dims = shape_op_dims(std::get<ShapeAttrs>(c.attrs), x.shape);
+      constants_.emplace(outs[0],
+                         Tensor::from_vector<int64_t>({static_cast<int64_t>(dims.size())}, dims));
+      return true;
+    }
+    std::vector<const Tensor*> args;
+    for (const std::string& in : ins) {
+      if (in.empty()) {
+        args.push_back(nullptr);
+        continue;
+      }
+      const Tensor* t = known_constant(in);
+      if (!t) return false;
+      args.push_back(t);
+    }
+    // The node alone in a scratch graph, so that messages name it and its inputs.
+    Graph scratch;
+    scratch.name = g_.name;
+    std::vector<ValueId> ids;
+    std::vector<std::optional<TensorType>> types;
+    for (size_t i = 0; i < ins.size(); ++i) {
+      types.push_back(args[i] ? std::optional<TensorType>(args[i]->type()) : std::nullopt);
+      if (!args[i]) {
+        ids.push_back(kNoValue);
+      } else if (auto id = scratch.find_value(ins[i])) {
+        ids.push_back(*id);
+      } else {
+        ids.push_back(scratch.add_constant(ins[i], *args[i]));
+      }
+    }
+    scratch.add_node(site.node, c.op, c.attrs, ids, outs);
+    const Node& n = scratch.nodes.back();
+    const std::vector<TensorType> out_types = infer_node_types(scratch, n, types);
+    for (size_t i = 0; i < outs.size(); ++i)
+      if (!outs[i].empty() &&
+          ((out_types[i].dtype != DType::i64 && out_types[i].dtype != DType::i32) ||
+           out_types[i].numel() > kFoldConstantsMaxElements))
+        return false;
+    std::vector<Tensor> values = evaluate_node(scratch, n, args);
+    for (size_t i = 0; i < outs.size(); ++i)
+      if (!outs[i].empty()) constants_.emplace(outs[i], std::move(values[i]));
+    return true;
   }
 
   void define_outputs(const onnx::NodeProto& node, const ErrorSite& site) {
@@ -1048,6 +1129,24 @@ class Importer {
       case OpKind::Transpose:
         c.attrs = TransposeAttrs{a.get_ints("perm").value_or(std::vector<int64_t>{})};
         break;
+      case OpKind::Shape: {
+        ShapeAttrs at;
+        if (auto v = a.get_int("start")) at.start = *v;
+        if (auto v = a.get_int("end")) at.end = *v;
+        c.attrs = at;
+        break;
+      }
+      case OpKind::Gather:
+        c.attrs = AxisAttrs{a.get_int("axis").value_or(0)};
+        break;
+      case OpKind::Expand:
+        if (opset_ < 8)
+          throw UnsupportedError(
+              fmt::format("Expand exists from opset 8; the model uses opset {}", opset_));
+        c.attrs =
+            ExpandAttrs{to_ints(*constant_input(node, 1, site, "shape", true), site, "shape")};
+        c.inputs.resize(1);
+        break;
       case OpKind::Squeeze:
       case OpKind::Unsqueeze: {
         AxesAttrs at;
@@ -1221,8 +1320,9 @@ class Importer {
   std::string base_dir_;
   int64_t opset_ = 0;
   Graph g_;
-  std::unordered_map<std::string, ValueId> ids_;       // values present in g_
-  std::unordered_map<std::string, Tensor> constants_;  // initializers and pinned inputs
+  std::unordered_map<std::string, ValueId> ids_;  // values present in g_
+  // Initializers, pinned inputs and the outputs of shape arithmetic folded at import.
+  std::unordered_map<std::string, Tensor> constants_;
   std::unordered_map<std::string, PendingConstant> pending_constant_nodes_;
   std::unordered_set<std::string> defined_;   // every name defined so far
   std::unordered_set<std::string> poisoned_;  // outputs of unsupported nodes

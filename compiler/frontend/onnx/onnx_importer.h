@@ -2,11 +2,12 @@
 // a verified, shape-inferred loom::Graph.
 //
 // Inputs that ONNX passes as tensors but Loom needs as attributes (Reshape's
-// shape, Slice's starts/ends/axes/steps, Squeeze/Unsqueeze axes, Clip's
-// min/max, Dropout's training_mode) must be constants: initializers, Constant
-// nodes, or graph inputs whose values the caller pins in
-// ImportOptions::known_input_values. Symbolic input dimensions must be pinned
-// in ImportOptions::input_shapes.
+// and Expand's shape, Slice's starts/ends/axes/steps, Squeeze/Unsqueeze axes,
+// Clip's min/max, Dropout's training_mode) must be constants: initializers,
+// Constant nodes, graph inputs whose values the caller pins in
+// ImportOptions::known_input_values, or integer shape arithmetic on those and
+// on Shape(x) (evaluated at import; every shape is static). Symbolic input
+// dimensions must be pinned in ImportOptions::input_shapes.
 //
 // Errors: ParseError (not an ONNX model, malformed tensors or attributes),
 // UnsupportedError (one error listing every unsupported node, domain or
