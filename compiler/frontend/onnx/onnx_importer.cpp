@@ -12,8 +12,10 @@
 // node that reads them. Shapes are static, so Shape(x) is known from x's
 // type, and a node whose inputs are all known and whose outputs are all
 // int32/int64 is evaluated with the reference interpreter. Float work stays
-// as nodes (the compile pipeline's fold_constants folds it), so the imported
-// graph of a model without shape arithmetic does not change.
+// as nodes (the compile pipeline's fold_constants folds it), and so does a
+// node that computes a graph output (its value is still known to the nodes
+// that read it as an attribute input), so the imported graph of a model
+// without shape arithmetic does not change.
 //
 // Opsets before 7 differ in ways that are rewritten here rather than carried
 // into the IR: the legacy `broadcast`/`axis` of Add/Sub/Mul/Div becomes numpy
@@ -827,6 +829,10 @@ class Importer {
     std::vector<std::string> outs(node.output().begin(), node.output().end());
     while (!outs.empty() && outs.back().empty())
       outs.pop_back();
+    bool computes_graph_output = false;
+    for (const auto& o : graph_proto_.output())
+      for (const std::string& out : outs)
+        computes_graph_output |= !out.empty() && o.name() == out;
     std::vector<std::string> ins = c.inputs;
     while (!ins.empty() && ins.back().empty())
       ins.pop_back();
@@ -844,7 +850,7 @@ class Importer {
       const std::vector<int64_t> dims = shape_op_dims(std::get<ShapeAttrs>(c.attrs), x.shape);
       constants_.emplace(outs[0],
                          Tensor::from_vector<int64_t>({static_cast<int64_t>(dims.size())}, dims));
-      return true;
+      return !computes_graph_output;
     }
     std::vector<const Tensor*> args;
     for (const std::string& in : ins) {
@@ -882,7 +888,7 @@ class Importer {
     std::vector<Tensor> values = evaluate_node(scratch, n, args);
     for (size_t i = 0; i < outs.size(); ++i)
       if (!outs[i].empty()) constants_.emplace(outs[i], std::move(values[i]));
-    return true;
+    return !computes_graph_output;
   }
 
   void define_outputs(const onnx::NodeProto& node, const ErrorSite& site) {
