@@ -28,7 +28,7 @@ LOOM_OPS = {
     "MatMul", "BatchNormalization", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu",
     "Sigmoid", "Tanh", "Clip", "Elu", "Softmax", "LogSoftmax", "Flatten", "Reshape",
     "Transpose", "Squeeze", "Unsqueeze", "Concat", "Slice", "Identity", "Dropout",
-    "Constant", "RNN", "LSTM", "GRU",
+    "Constant", "RNN", "LSTM", "GRU", "Shape", "Gather", "Expand",
 }
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -39,17 +39,26 @@ class Recurrent(nn.Module):
     """Wraps one nn.RNN/LSTM/GRU so that every state it returns is a separate
     graph output: (Y, Y_h) or (Y, Y_h, Y_c)."""
 
-    def __init__(self, cell, with_state_inputs, state_shape):
+    def __init__(self, cell, with_state_inputs, state_shape, default_state=False):
         super().__init__()
         self.cell = cell
         self.is_lstm = isinstance(cell, nn.LSTM)
         self.with_state_inputs = with_state_inputs
+        self.default_state = default_state
         # nn.LSTM's own default state, and even torch.zeros() called in forward,
         # are traced as Shape/Gather/Expand of the input. A buffer exports as a
         # plain initializer instead (later dropped, see drop_zero_states).
-        self.register_buffer("zero_state", torch.zeros(state_shape))
+        # default_state cases call the module without a state, as most user
+        # code does, and keep that Shape/Gather/Expand arithmetic.
+        if not default_state:
+            self.register_buffer("zero_state", torch.zeros(state_shape))
 
     def forward(self, x, *states):
+        if self.default_state:
+            y, state = self.cell(x)
+            if self.is_lstm:
+                return y, state[0], state[1]
+            return y, state
         if not self.with_state_inputs:
             z = self.zero_state
             states = (z, z) if self.is_lstm else (z,)
@@ -85,11 +94,11 @@ class SmallCRNN(nn.Module):
 
 def rec_case(name, kind, desc, input_size=10, hidden=16, seq=6, batch=2, layers=1,
              bidir=False, batch_first=False, states=False, nonlinearity=None, bias=True,
-             keep_zero_state=False):
+             keep_zero_state=False, default_state=False):
     return dict(name=name, kind=kind, desc=desc, input_size=input_size, hidden=hidden,
                 seq=seq, batch=batch, layers=layers, bidir=bidir, batch_first=batch_first,
                 states=states, nonlinearity=nonlinearity, bias=bias,
-                keep_zero_state=keep_zero_state)
+                keep_zero_state=keep_zero_state, default_state=default_state)
 
 
 CASES = [
@@ -136,6 +145,14 @@ CASES = [
              "2 layers, all-zero initial_h/initial_c kept as an initializer reached "
              "through Identity nodes (the exporter's form, not rewritten)", layers=2,
              keep_zero_state=True),
+    rec_case("lstm_bidir_2layer_default_state", "LSTM",
+             "bidirectional 2-layer LSTM called without a state: the exporter's zero "
+             "initial_h/initial_c as Shape -> Gather -> Unsqueeze -> Concat -> Expand of X",
+             layers=2, bidir=True, default_state=True),
+    rec_case("gru_bidir_2layer_default_state", "GRU",
+             "bidirectional 2-layer GRU called without a state: the zero initial_h as "
+             "Shape -> Gather -> Unsqueeze -> Concat -> Expand of X",
+             layers=2, bidir=True, default_state=True),
 ]
 
 
@@ -147,7 +164,7 @@ def build_recurrent(c):
         kwargs["nonlinearity"] = c["nonlinearity"]
     cell = cls(c["input_size"], c["hidden"], **kwargs)
     state_shape = (c["layers"] * (2 if c["bidir"] else 1), c["batch"], c["hidden"])
-    model = Recurrent(cell, c["states"], state_shape)
+    model = Recurrent(cell, c["states"], state_shape, c["default_state"])
     if c["batch_first"]:
         x = torch.randn(c["batch"], c["seq"], c["input_size"])
     else:
@@ -352,6 +369,17 @@ def evaluate(proto, feeds):
             out = [numpy_helper.to_array(a["value"])]
         elif op == "Identity":
             out = [ins[0]]
+        elif op == "Shape":
+            if "start" in a or "end" in a:
+                raise SystemExit("evaluator: Shape start/end not expected")
+            out = [np.array(ins[0].shape, dtype=np.int64)]
+        elif op == "Gather":
+            out = [np.take(ins[0], ins[1].astype(np.int64), axis=a.get("axis", 0))]
+        elif op == "Unsqueeze":
+            out = [np.expand_dims(ins[0], axis=tuple(int(v) for v in ins[1]))]
+        elif op == "Expand":
+            shape = tuple(int(v) for v in ins[1])
+            out = [np.broadcast_to(ins[0], np.broadcast_shapes(ins[0].shape, shape))]
         elif op == "Squeeze":
             out = [np.squeeze(ins[0], axis=tuple(int(v) for v in ins[1]))]
         elif op == "Concat":
@@ -473,7 +501,7 @@ def main():
         torch.manual_seed(1000 + sum(map(ord, c["name"])))
         model, inputs, in_names, out_names = build_recurrent(c)
         make_case(out_dir, c["name"], model, inputs, in_names, out_names, opset=14,
-                  keep_zero_state=c["keep_zero_state"])
+                  keep_zero_state=c["keep_zero_state"] or c["default_state"])
     torch.manual_seed(7)
     model, inputs, in_names, out_names = build_crnn()
     make_case(out_dir, "crnn_small", model, inputs, in_names, out_names, opset=14)
