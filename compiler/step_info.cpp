@@ -75,6 +75,16 @@ int64_t node_flops(const Graph& g, const Node& n) {
     case OpKind::Elu:
     case OpKind::BatchNormalization:
       return out;
+    case OpKind::RNN:
+    case OpKind::GRU:
+    case OpKind::LSTM: {
+      // The input projection (rows x gates·H x input) and the recurrent
+      // matvecs (rows x gates·H x H) per direction; the gate math is small.
+      const Shape xs = shape_or_empty(g, n.inputs[0]), ws = shape_or_empty(g, n.inputs[1]);
+      if (xs.size() != 3 || ws.size() != 3) return 0;
+      const int64_t rows = xs[0] * xs[1], hidden = n.attr<RecurrentAttrs>().hidden_size;
+      return 2 * rows * ws[0] * ws[1] * (ws[2] + hidden);
+    }
     default:
       return 0;
   }
@@ -114,6 +124,15 @@ std::string node_summary(const Graph& g, const Node& n) {
     case OpKind::Gemm:
     case OpKind::MatMul:
       return fmt::format("{} {}->{}", op, dims(xs), dims(ys));
+    case OpKind::RNN:
+    case OpKind::GRU:
+    case OpKind::LSTM: {
+      const RecurrentAttrs& a = n.attr<RecurrentAttrs>();
+      if (xs.size() != 3) return op;
+      const bool batch_first = a.layout == 1;
+      return fmt::format("{} {} h{} T{} B{} I{}", op, enum_name(a.direction), a.hidden_size,
+                         batch_first ? xs[1] : xs[0], batch_first ? xs[0] : xs[1], xs[2]);
+    }
     default:
       return op;
   }
@@ -141,7 +160,8 @@ std::vector<StepInfo> describe_steps(const Graph& graph, const CompileOptions& o
       const Node& n = g.nodes[gr.nodes[i]];
       s.summary += i == 0 ? node_summary(g, n) : " +" + std::string(op_name(n.op));
       s.flops += node_flops(g, n);
-      s.fma_bound |= n.op == OpKind::Conv || n.op == OpKind::Gemm || n.op == OpKind::MatMul;
+      s.fma_bound |= n.op == OpKind::Conv || n.op == OpKind::Gemm || n.op == OpKind::MatMul ||
+                     n.op == OpKind::RNN || n.op == OpKind::GRU || n.op == OpKind::LSTM;
     }
     steps.push_back(std::move(s));
   }

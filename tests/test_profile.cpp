@@ -97,3 +97,27 @@ TEST_CASE("profile: FLOP counts and summaries of known layers", "[profile]") {
   CHECK(fc.summary == "Gemm 1x32->1x3");
   CHECK(fc.flops == 2 * 3 * 32);
 }
+
+TEST_CASE("profile: FLOP counts and summaries of recurrent layers", "[profile]") {
+  GraphBuilder b("rec");
+  Val x = b.input("x", DType::f32, {6, 2, 5});  // T=6, B=2, I=5
+  RecurrentInputs l;
+  l.x = x;
+  l.w = b.constant("w", random_f32({2, 28, 5}, 1));  // bidirectional, 4 gates x H=7
+  l.r = b.constant("r", random_f32({2, 28, 7}, 2));
+  RecurrentOutputs o =
+      b.lstm(l, {.hidden_size = 7, .direction = Direction::Bidirectional}, {}, "lstm");
+  b.output(o.y, "y");
+  RecurrentInputs gi;
+  gi.x = b.input("xb", DType::f32, {3, 4, 5});  // batch-first: B=3, T=4, I=5
+  gi.w = b.constant("gw", random_f32({1, 9, 5}, 3));
+  gi.r = b.constant("gr", random_f32({1, 9, 3}, 4));
+  b.output(b.gru(gi, {.hidden_size = 3, .layout = 1}, {}, "gru").y, "gy");
+  Graph g = b.build();
+  infer_shapes(g);
+  // rows (T·B) x directions x gates·H x (input + hidden), two FLOPs per FMA.
+  CHECK(node_flops(g, g.nodes[0]) == 2 * 12 * 2 * 28 * (5 + 7));
+  CHECK(node_summary(g, g.nodes[0]) == "LSTM bidirectional h7 T6 B2 I5");
+  CHECK(node_flops(g, g.nodes[1]) == 2 * 12 * 1 * 9 * (5 + 3));
+  CHECK(node_summary(g, g.nodes[1]) == "GRU forward h3 T4 B3 I5");
+}
