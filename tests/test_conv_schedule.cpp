@@ -162,3 +162,30 @@ TEST_CASE("conv schedule: conv values feeding pools are stored channels innermos
   for (const FuncSchedule& f : s3.funcs)
     if (f.compute.kind == LoopLevel::Kind::Root) CHECK(f.storage_order.empty());
 }
+
+TEST_CASE("dense schedule: a batched MatMul with one row per batch entry tiles the batch loop",
+          "[halide][convsched]") {
+  // [T,1,K] x [K,N] + bias, the per-time-step classifier of a CRNN: its rows
+  // are the T loop, which the tile must take (odd T, N and K for the tails).
+  std::mt19937 rng(21);
+  GraphBuilder b("classifier");
+  Val x = b.input("x", DType::f32, {13, 1, 45});
+  Val y = b.add(b.matmul(x, b.constant("w", random_tensor(rng, {45, 37})), "fc"),
+                b.constant("bias", random_tensor(rng, {37})), "fc_add");
+  b.output(y, "y");
+  Graph g = b.build();
+  for (int threads : {1, 2}) {
+    HalideGroupOptions o;
+    o.threads = threads;
+    const GroupSchedule s = default_halide_schedule(g, o);
+    bool tiles_rows = false;
+    for (const FuncSchedule& f : s.funcs)
+      for (const StageSchedule& st : f.stages)
+        for (const LoopDirective& d : st.directives)
+          tiles_rows |= d.kind == LoopDirective::Kind::Split && !d.vars.empty() &&
+                        d.vars[0] == "d0" && d.factor > 1;
+    INFO("threads " << threads);
+    CHECK(tiles_rows);
+    CHECK(max_rel_error(g, threads, 22) < 1e-4);
+  }
+}
