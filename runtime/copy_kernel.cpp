@@ -8,6 +8,13 @@ namespace loom {
 
 namespace {
 
+template <size_t kBytes>
+void strided_run(std::byte* dst, const std::byte* src, int64_t n, int64_t dst_stride,
+                 int64_t src_stride) {
+  for (int64_t i = 0; i < n; ++i)
+    std::memcpy(dst + i * dst_stride, src + i * src_stride, kBytes);
+}
+
 class CopyKernel final : public Kernel {
  public:
   CopyKernel(std::string name, size_t elem, std::vector<CopyPiece> pieces)
@@ -36,8 +43,26 @@ class CopyKernel final : public Kernel {
       if (p.src_strides[dim] == 1 && p.dst_strides[dim] == 1) {
         if (n > 0) std::memcpy(dst, src, static_cast<size_t>(n * e));
       } else {
-        for (int64_t i = 0; i < n; ++i)
-          std::memcpy(dst + i * ds, src + i * ss, elem_);
+        // A fixed-size memcpy compiles to one load and one store; a
+        // variable-size one is a library call per element (CRNN's
+        // [1,128,32] -> [32,1,128] Transpose: 13 us -> 3 us).
+        switch (elem_) {
+          case 1:
+            strided_run<1>(dst, src, n, ds, ss);
+            break;
+          case 2:
+            strided_run<2>(dst, src, n, ds, ss);
+            break;
+          case 4:
+            strided_run<4>(dst, src, n, ds, ss);
+            break;
+          case 8:
+            strided_run<8>(dst, src, n, ds, ss);
+            break;
+          default:
+            for (int64_t i = 0; i < n; ++i)
+              std::memcpy(dst + i * ds, src + i * ss, elem_);
+        }
       }
       return;
     }
