@@ -1,7 +1,7 @@
 // loomc bench MODEL: JIT-compiles a model (through the compile cache unless
 // --no-cache, see compile_options.cpp), runs it on deterministic random
-// inputs after a warm-up, and prints the compile time and the median and minimum latency, as text or as
-// one JSON object (--json) for scripts such as benchmarks/resnet18.py.
+// inputs after a warm-up, and prints the compile time and the median and minimum latency, as text
+// or as one JSON object (--json) for scripts such as benchmarks/resnet18.py.
 // --per-layer adds a table of every step (kernel group): op summary, MFLOP,
 // median/min time, GFLOP/s and the fraction of the machine's FMA peak.
 
@@ -178,6 +178,12 @@ int run_bench(Args& args) {
   const size_t n = times.size();
   const double median = n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
   const double min = times.front();
+  // Nearest-rank percentiles: on a shared machine the spread says as much as
+  // the median (a neighbour's burst shows as a long upper tail).
+  auto percentile = [&](double q) {
+    return times[std::min(n - 1, static_cast<size_t>(q * static_cast<double>(n)))];
+  };
+  const double p10 = percentile(0.1), p90 = percentile(0.9);
 
   std::vector<LayerRow> layers;
   loom::RunProfile prof;
@@ -209,8 +215,8 @@ int run_bench(Args& args) {
       layers.push_back(std::move(r));
     }
   }
-  // "none": no kernel of this model has a cacheable artifact (today only
-  // the LLVM recurrent kernels do; Halide groups always JIT-compile).
+  // "none": no kernel of this model has a cacheable artifact (every Halide
+  // group and recurrent kernel has one; copy kernels have none).
   const char* hit = !cache                                             ? "off"
                     : cache_stats.hits == 0 && cache_stats.misses == 0 ? "none"
                     : cache_stats.misses == 0                          ? "hit"
@@ -220,12 +226,13 @@ int run_bench(Args& args) {
   if (json) {
     fmt::print(
         "{{\"model\": {}, \"median_ms\": {:.4f}, \"min_ms\": {:.4f}, \"max_ms\": {:.4f}, "
+        "\"p10_ms\": {:.4f}, \"p90_ms\": {:.4f}, "
         "\"compile_ms\": {:.1f}, \"threads\": {}, \"iters\": {}, \"warmup\": {}, "
         "\"target\": {}, \"schedule\": {}, \"cache\": \"{}\", \"cache_hits\": {}, "
         "\"cache_misses\": {}, \"kernels\": {}",
-        json_string(pos[0]), median, min, times.back(), compile_ms, options.threads, iters, warmup,
-        json_string(options.target), json_string(options.schedule), hit, cache_stats.hits,
-        cache_stats.misses, exe.step_names().size());
+        json_string(pos[0]), median, min, times.back(), p10, p90, compile_ms, options.threads,
+        iters, warmup, json_string(options.target), json_string(options.schedule), hit,
+        cache_stats.hits, cache_stats.misses, exe.step_names().size());
     if (per_layer) {
       fmt::print(", \"peak_gflops\": {:.1f}, \"profile_median_ms\": {:.4f}, \"layers\": [", peak,
                  prof.median_ms);
@@ -246,8 +253,10 @@ int run_bench(Args& args) {
                exe.step_names().size(), options.target, options.threads, options.schedule);
     fmt::print("compile {:.1f} ms (cache: {}, {} hit(s), {} miss(es))\n", compile_ms, hit,
                cache_stats.hits, cache_stats.misses);
-    fmt::print("latency over {} run(s) after {} warm-up: median {:.3f} ms, min {:.3f} ms\n", iters,
-               warmup, median, min);
+    fmt::print(
+        "latency over {} run(s) after {} warm-up: median {:.3f} ms, min {:.3f} ms "
+        "(p10 {:.3f}, p90 {:.3f})\n",
+        iters, warmup, median, min, p10, p90);
     if (per_layer) print_layers(layers, prof, peak, peak_given);
   }
   return 0;
@@ -262,10 +271,11 @@ Command bench_command() {
           "                   [--shape NAME=DIMS]... [compile options]\n\n"
           "JIT-compiles MODEL (.onnx or .loom), runs it --warmup times (default 3),\n"
           "then times --iters runs (default 20) on deterministic random inputs and\n"
-          "prints the compile time, median and minimum latency. --json prints one\n"
-          "JSON object (median_ms, min_ms, max_ms, compile_ms, threads, iters, warmup,\n"
-          "target, schedule, cache, cache_hits, cache_misses, kernels); cache is off\n"
-          "(--no-cache), hit, miss, partial or none (nothing cacheable).\n"
+          "prints the compile time and the median, minimum, 10th and 90th percentile\n"
+          "latency. --json prints one JSON object (median_ms, min_ms, max_ms, p10_ms,\n"
+          "p90_ms, compile_ms, threads, iters, warmup, target, schedule, cache,\n"
+          "cache_hits, cache_misses, kernels); cache is off (--no-cache), hit, miss,\n"
+          "partial or none (nothing cacheable).\n"
           "--per-layer then profiles --iters more runs step by step and prints, in\n"
           "execution order, each kernel group (node names shortened), its ops, MFLOP\n"
           "(a multiply-add counts 2), median/min ms, GFLOP/s and % of the FMA peak\n"
