@@ -233,6 +233,9 @@ void check_config(const Config& c, uint32_t seed) {
   RecurrentCompileOptions opt;
   opt.isa = c.isa;
   opt.threads = c.threads;
+  // Small layers would run their steps on one thread by default; these
+  // configurations are here to exercise the lock-step.
+  opt.min_step_fmas_per_thread = 0;
   // More threads than cores: the kernel caps its own team, so pass one.
   std::unique_ptr<ThreadTeam> team;
   if (c.threads > ThreadTeam::hardware_threads()) {
@@ -616,4 +619,29 @@ TEST_CASE(
     }
     CHECK(nans > 0);
   }
+}
+
+TEST_CASE("LLVM recurrent kernel: step loops take threads by the work of a step",
+          "[llvm][recurrent]") {
+  auto threads_for = [](OpKind op, int64_t hidden, int64_t batch, int64_t min_fmas) {
+    Config c;
+    c.op = op;
+    c.hidden = hidden;
+    c.batch = batch;
+    c.seq = 2;
+    std::mt19937 rng(3);
+    RecurrentCompileOptions opt;
+    opt.threads = 2;
+    opt.min_step_fmas_per_thread = min_fmas;
+    ThreadTeam team(2);
+    opt.team = &team;
+    return compile_recurrent(make_spec(c, make_weights(c, rng)), opt)->info().threads;
+  };
+  // RNN h32: 32·32 multiply-adds a step, far below a barrier's worth.
+  CHECK(threads_for(OpKind::RNN, 32, 1, 32768) == 1);
+  CHECK(threads_for(OpKind::RNN, 32, 1, 0) == 2);
+  // LSTM h128: 4·128·128 = 64K a step, two threads.
+  CHECK(threads_for(OpKind::LSTM, 128, 1, 32768) == 2);
+  // GRU h64 at batch 8: 3·64·64·8 = 96K, two threads.
+  CHECK(threads_for(OpKind::GRU, 64, 8, 32768) == 2);
 }

@@ -57,6 +57,10 @@ struct RecurrentCompileOptions {
   // Builds the input projection from the layer's packed description; when
   // empty, make_portable_projection (plain C++, slow) is used.
   ProjectionFactory projection{};
+  // A step loop takes one more thread per this many multiply-adds of a step
+  // (each thread pays a barrier per step); 0 gives every layer all threads
+  // (tests use it to exercise the lock-step on small layers).
+  int64_t min_step_fmas_per_thread = 32768;
 };
 
 // Compile-time statistics, for benchmarks and --dump output.
