@@ -11,8 +11,13 @@ make them. Loom is timed with `loomc bench --json`; ONNX Runtime runs in a
 virtual environment (create it once:
   python3 -m venv benchmarks/.venv && benchmarks/.venv/bin/pip install onnxruntime numpy).
 
+Before timing, each model's outputs from `loomc check --engine compiled` are
+compared with ONNX Runtime's on one random input. --workloads deepbench runs
+the rest of DeepBench's inference set instead (LSTM h256..h2048 at batch 1
+and 4, vanilla RNN h32/h64, GRU h1024).
+
   /usr/bin/python3 benchmarks/rnn_vs_ort.py [--loomc build/loomc] [--threads 1,2] [--iters 200]
-                                            [--rounds 5] [--ort-python PY]
+                                            [--rounds 5] [--ort-python PY] [--workloads W]
 """
 import argparse
 import json
@@ -32,6 +37,33 @@ WORKLOADS = {
     "lstm_h512_b1_t25": dict(op="LSTM", gates=4, hidden=512, inp=512, batch=1, seq=25),
     "gru_h512_b2_t187": dict(op="GRU", gates=3, hidden=512, inp=512, batch=2, seq=187),
 }
+# The rest of DeepBench's inference set as WORKLOADS.md lists it (input size =
+# hidden size), for --workloads deepbench: weights from L2 (h256) through L3
+# (h1024, 16 MiB) to DRAM (h2048, 64 MiB).
+DEEPBENCH = {
+    f"lstm_h{h}_b{b}_t{t}": dict(op="LSTM", gates=4, hidden=h, inp=h, batch=b, seq=t)
+    for h, t in ((256, 150), (1024, 25), (1536, 50), (2048, 25)) for b in (1, 4)
+}
+DEEPBENCH.update({
+    f"rnn_h{h}_b1_t{t}": dict(op="RNN", gates=1, hidden=h, inp=h, batch=1, seq=t)
+    for h, t in ((32, 672), (64, 96))
+})
+DEEPBENCH["gru_h1024_b1_t187"] = dict(op="GRU", gates=3, hidden=1024, inp=1024, batch=1, seq=187)
+
+# Writes ONNX Runtime's outputs for a fixed random input as ONNX test data, so
+# `loomc check` compares Loom's compiled outputs with them before any timing.
+ORT_REFERENCE = r"""
+import sys
+import numpy as np
+import onnxruntime as ort
+path, out_dir = sys.argv[1], sys.argv[2]
+s = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+i = s.get_inputs()[0]
+x = np.random.default_rng(7).uniform(-1, 1, i.shape).astype(np.float32)
+np.save(out_dir + "/input_0.npy", x)
+for k, y in enumerate(s.run(None, {i.name: x})):
+    np.save(out_dir + f"/output_{k}.npy", y)
+"""
 
 ORT_TIMER = r"""
 import json, sys, time
@@ -131,16 +163,46 @@ def compare(cases, args):
               f"{min(ratios):.2f}-{max(ratios):.2f}x |")
 
 
+def check_against_ort(args, name, path, case_dir):
+    """Loom's compiled outputs against ONNX Runtime's on one random input."""
+    data = os.path.join(case_dir, "test_data_set_0")
+    os.makedirs(data, exist_ok=True)
+    os.replace(path, os.path.join(case_dir, "model.onnx"))
+    subprocess.run([args.ort_python, "-c", ORT_REFERENCE, os.path.join(case_dir, "model.onnx"), data],
+                   check=True)
+    for f in sorted(os.listdir(data)):
+        if f.endswith(".npy"):
+            with open(os.path.join(data, f[:-4] + ".pb"), "wb") as out:
+                out.write(numpy_helper.from_array(np.load(os.path.join(data, f))).SerializeToString())
+            os.remove(os.path.join(data, f))
+    r = subprocess.run([args.loomc, "check", "--engine", "compiled", "--rtol", "1e-3", "--atol", "1e-4",
+                        case_dir], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"{name}: Loom's outputs differ from ONNX Runtime's:\n{r.stdout}{r.stderr}")
+    print(f"{name}: outputs match ONNX Runtime's (loomc check --engine compiled)", file=sys.stderr)
+    return os.path.join(case_dir, "model.onnx")
+
+
 def main():
     ap = argparse.ArgumentParser()
     add_peer_args(ap)
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--workloads", default="issue",
+                    help="issue (the two above), deepbench (the rest of DeepBench's inference "
+                         "set), all, or a comma-separated list of names")
     args = ap.parse_args()
+    known = {**WORKLOADS, **DEEPBENCH}
+    names = {"issue": list(WORKLOADS), "deepbench": list(DEEPBENCH),
+             "all": list(known)}.get(args.workloads, args.workloads.split(","))
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        sys.exit(f"unknown workload(s) {', '.join(unknown)}; known: {', '.join(known)}")
     tmp = tempfile.mkdtemp(prefix="loom_rnn_")
     cases = []
-    for name, w in WORKLOADS.items():
+    for name in names:
         path = os.path.join(tmp, name + ".onnx")
-        make_model(name, w, path)
+        make_model(name, known[name], path)
+        path = check_against_ort(args, name, path, os.path.join(tmp, name))
         for t in [int(x) for x in args.threads.split(",")]:
             cases.append((name, t, path))
     compare(cases, args)
