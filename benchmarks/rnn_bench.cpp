@@ -174,6 +174,8 @@ int main(int argc, char** argv) {
       {"gru_h512_b2_t187", OpKind::GRU, 512, 2, 187, true, 6.3, 9.53},
       // Weights resident in L2 even at one thread per direction (TOOLCHAIN.md probe: 1.14 ms).
       {"lstm_h256_b1_t150", OpKind::LSTM, 256, 1, 150, false, 1.14, 1.58},
+      // FMA-bound at batch 4 (DeepBench; no target or ORT figure in WORKLOADS.md).
+      {"lstm_h256_b4_t150", OpKind::LSTM, 256, 4, 150, false, 0, 0},
   };
   try {
     for (const auto& w : workloads)
