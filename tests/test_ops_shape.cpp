@@ -18,16 +18,6 @@ using namespace loom::test;
 
 namespace {
 
-constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
-constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
-
-// 0, 1, 2, ... as f32 of the given shape.
-Tensor iota_f32(const Shape& shape) {
-  std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
-  std::iota(v.begin(), v.end(), 0.f);
-  return Tensor::from_vector<float>(shape, v);
-}
-
 std::vector<float> iota_values(int n) {
   std::vector<float> v(static_cast<size_t>(n));
   std::iota(v.begin(), v.end(), 0.f);

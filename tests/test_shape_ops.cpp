@@ -22,20 +22,13 @@
 
 using namespace loom;
 using loom::test::attr_int;
+using loom::test::iota_f32;
+using loom::test::kMax;
+using loom::test::kMin;
 using loom::test::ModelMaker;
 using TP = onnx::TensorProto;
 
 namespace {
-
-constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
-constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
-
-// 0, 1, 2, ... as f32 of the given shape.
-Tensor iota_f32(const Shape& shape) {
-  std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
-  std::iota(v.begin(), v.end(), 0.f);
-  return Tensor::from_vector<float>(shape, v);
-}
 
 // Gather(data, indices) on graph inputs, run by the reference interpreter.
 Tensor gather(const Tensor& data, const Tensor& indices, int64_t axis) {

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
+#include <numeric>
 #include <random>
 #include <string>
 #include <utility>
@@ -19,6 +21,17 @@ namespace loom::test {
 inline Tensor f32(Shape s, const std::vector<float>& v) {
   return Tensor::from_vector<float>(std::move(s), v);
 }
+
+// 0, 1, 2, ... as f32 of the given shape.
+inline Tensor iota_f32(const Shape& shape) {
+  std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
+  std::iota(v.begin(), v.end(), 0.f);
+  return Tensor::from_vector<float>(shape, v);
+}
+
+// The extremes ONNX uses for "to the end" in Slice/Shape bounds.
+inline constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+inline constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
 
 // Deterministic uniform values in [lo, hi) for a given seed.
 inline Tensor random_f32(Shape s, uint32_t seed, float lo = -1.f, float hi = 1.f) {

@@ -255,18 +255,6 @@ class Emitter {
     return cur;
   }
 
-  // if (cond) { then(); }
-  void when(Value* cond, const std::function<void()>& then, const std::string& name) {
-    llvm::Function* fn = b_.GetInsertBlock()->getParent();
-    auto* tb = llvm::BasicBlock::Create(ctx_, name + ".then", fn);
-    auto* done = llvm::BasicBlock::Create(ctx_, name + ".done", fn);
-    b_.CreateCondBr(cond, tb, done);
-    b_.SetInsertPoint(tb);
-    then();
-    b_.CreateBr(done);
-    b_.SetInsertPoint(done);
-  }
-
   // if (cond) { then(); } else { otherwise(); }
   void if_else(Value* cond, const std::function<void()>& then,
                const std::function<void()>& otherwise, const std::string& name) {
@@ -282,6 +270,12 @@ class Emitter {
     otherwise();
     b_.CreateBr(done);
     b_.SetInsertPoint(done);
+  }
+
+  // if (cond) { then(); } (the empty else block folds away at O3)
+  void when(Value* cond, const std::function<void()>& then, const std::string& name) {
+    if_else(
+        cond, then, [] {}, name);
   }
 
   // Lanes of block `blk` that are real hidden units (j < hidden).
