@@ -221,8 +221,27 @@ TEST_CASE("choose_layout: a CRNN-like stack compiles to the reference results", 
   Graph g;
   const Partition part = layouts(model, 16, g);
   CHECK(layout_of(g, part, "r2") == 16);  // conv group read by a conv group
-  CHECK(layout_of(g, part, "p1") == 0);   // a pool's output
+  CHECK(layout_of(g, part, "p1") == 16);  // conv + 2x2/s2 pool read by a conv group
   check_model(model, random_tensor(6, {1, 1, 8, 10}));
+}
+
+TEST_CASE("choose_layout: pooled conv outputs are blocked only for non-overlapping pools",
+          "[layout]") {
+  for (bool overlapping : {false, true}) {
+    GraphBuilder b("pooled");
+    Val x = b.input("image", DType::f32, {1, 3, 13, 11});
+    const PoolAttrs pool =
+        overlapping ? PoolAttrs{.kernel_shape = {3, 3}, .strides = {2, 2}, .pads = {1, 1, 1, 1}}
+                    : PoolAttrs{.kernel_shape = {2, 2}, .strides = {2, 2}};
+    Val p = b.max_pool(b.relu(conv(b, x, 3, 32, 3, 1, 40, "c1"), "r1"), pool, "p1");
+    b.output(b.relu(conv(b, p, 32, 16, 3, 1, 41, "c2"), "r2"), "y");
+    const Graph model = b.build();
+    Graph g;
+    const Partition part = layouts(model, 16, g);
+    INFO("overlapping " << overlapping);
+    CHECK(layout_of(g, part, "p1") == (overlapping ? 0 : 16));
+    check_model(model, random_tensor(7, {1, 3, 13, 11}));
+  }
 }
 
 TEST_CASE("choose_layout: schedule files saved with and without blocked outputs", "[layout]") {

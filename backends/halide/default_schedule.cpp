@@ -120,6 +120,25 @@ StageSchedule generic_loops(const FuncInfo& f, int lanes, int threads) {
 // window stride; the rest as generic_loops would order them.
 StageSchedule channel_loops(const FuncInfo& f, int lanes, int threads) {
   StageSchedule st;
+  if (f.block) {
+    // A channel-blocked group output (d1l, d3, d2, d1b, d0): the block's
+    // lanes are the vector, its blocks just outside the pixels of one row,
+    // as below; every vector store is dense.
+    std::vector<OuterLoop> outer{{f.vars[1], f.extents[1]},
+                                 {f.vars[3], f.extents[3]},
+                                 {f.vars[2], f.extents[2]},
+                                 {f.vars[4], f.extents[4]}};
+    std::vector<LoopDirective> par;
+    bool moved = false;
+    outer = parallel_outer(outer, threads, par, &moved);
+    std::vector<std::string> order{f.vars[0]};
+    for (const OuterLoop& l : outer)
+      order.push_back(l.var);
+    st.directives.push_back(reorder(order));
+    st.directives.push_back(one(LoopDirective::Kind::Vectorize, f.vars[0]));
+    st.directives.insert(st.directives.end(), par.begin(), par.end());
+    return st;
+  }
   const size_t c = f.vars.size() - 2;
   const std::string& cv = f.vars[c];
   st.directives.push_back(split(cv, cv + "o", cv + "v", lanes, f.extents[c]));
@@ -463,8 +482,9 @@ GroupSchedule make_default_schedule(const PipelineInfo& info, int lanes, int thr
   // vectorized over channels. The channel-vectorized conv tile then stores
   // whole vectors instead of scattering 16 channels H*W apart, and the
   // pools load dense vectors even at stride 2. ResNet-18 stem (7x7/s2 conv
-  // + ReLU + 3x3/s2 MaxPool, one core): 2.65 -> 2.21 ms. Group outputs keep
-  // the ONNX layout (they are the run-time tensors).
+  // + ReLU + 3x3/s2 MaxPool, one core): 2.65 -> 2.21 ms. A pooled group
+  // output that choose_layout blocked is stored by whole channel vectors
+  // too; a row-major one scatters them.
   std::vector<bool> channels_last(n, false), window_by_channel(n, false);
   // channels_last host -> the root function its rows are computed in, or -1.
   std::vector<int> rows_at(n, -1);
@@ -491,7 +511,9 @@ GroupSchedule make_default_schedule(const PipelineInfo& info, int lanes, int thr
         const FuncInfo& cf = fs[c];
         const bool window = seen || cf.role == FuncRole::Window;
         if (cf.role == FuncRole::Window) rows_independent &= !cf.rows_overlap;
-        if (cf.vars.size() != f.vars.size() || cf.role == FuncRole::Accumulator ||
+        // A channel-blocked group output has one var more (d1l, d3, d2, d1b, d0).
+        const bool blocked_out = cf.block > 0 && cf.vars.size() == f.vars.size() + 1;
+        if ((cf.vars.size() != f.vars.size() && !blocked_out) || cf.role == FuncRole::Accumulator ||
             cf.role == FuncRole::Reduction) {
           ok = false;
         } else if (place[c] == Place::Root) {
