@@ -63,16 +63,6 @@ int64_t node_flops(const Graph& g, const Node& n) {
     case OpKind::GlobalAveragePool:
     case OpKind::GlobalMaxPool:
       return shape_numel(shape_or_empty(g, n.inputs[0]));
-    case OpKind::Add:
-    case OpKind::Sub:
-    case OpKind::Mul:
-    case OpKind::Div:
-    case OpKind::Relu:
-    case OpKind::LeakyRelu:
-    case OpKind::Sigmoid:
-    case OpKind::Tanh:
-    case OpKind::Clip:
-    case OpKind::Elu:
     case OpKind::BatchNormalization:
       return out;
     case OpKind::RNN:
@@ -86,7 +76,7 @@ int64_t node_flops(const Graph& g, const Node& n) {
       return 2 * rows * ws[0] * ws[1] * (ws[2] + hidden);
     }
     default:
-      return 0;
+      return is_elementwise(n.op) ? out : 0;
   }
 }
 

@@ -24,6 +24,24 @@ std::optional<OpKind> parse_op(std::string_view name) {
   return std::nullopt;
 }
 
+bool is_elementwise(OpKind op) {
+  switch (op) {
+    case OpKind::Add:
+    case OpKind::Sub:
+    case OpKind::Mul:
+    case OpKind::Div:
+    case OpKind::Relu:
+    case OpKind::LeakyRelu:
+    case OpKind::Sigmoid:
+    case OpKind::Tanh:
+    case OpKind::Clip:
+    case OpKind::Elu:
+      return true;
+    default:
+      return false;
+  }
+}
+
 namespace {
 constexpr std::array<std::pair<AutoPad, std::string_view>, 4> kAutoPadNames{{
     {AutoPad::NotSet, "NOTSET"},

@@ -27,15 +27,15 @@
 
 namespace loom {
 
-#define LOOM_OP_LIST(X)                                                                            \
-  X(Conv)                                                                                          \
-  X(MaxPool)                                                                                       \
-  X(AveragePool)                                                                                   \
-  X(GlobalAveragePool) X(GlobalMaxPool) X(Gemm) X(MatMul) X(BatchNormalization) X(Add) X(Sub)      \
-      X(Mul) X(Div) X(Relu) X(LeakyRelu) X(Sigmoid) X(Tanh) X(Clip) X(Elu) X(Softmax)              \
-          X(LogSoftmax) X(Flatten) X(Reshape) X(Transpose) X(Squeeze) X(Unsqueeze) X(Concat)       \
-              X(Slice) X(Identity) X(Dropout) X(Constant) X(RNN) X(LSTM) X(GRU) X(Shape) X(Gather) \
-                  X(Expand)
+#define LOOM_OP_LIST(X)                                                                        \
+  X(Conv)                                                                                      \
+  X(MaxPool)                                                                                   \
+  X(AveragePool)                                                                               \
+  X(GlobalAveragePool)                                                                         \
+  X(GlobalMaxPool) X(Gemm) X(MatMul) X(BatchNormalization) X(Add) X(Sub) X(Mul) X(Div) X(Relu) \
+      X(LeakyRelu) X(Sigmoid) X(Tanh) X(Clip) X(Elu) X(Softmax) X(LogSoftmax) X(Flatten)       \
+          X(Reshape) X(Transpose) X(Squeeze) X(Unsqueeze) X(Concat) X(Slice) X(Identity)       \
+              X(Dropout) X(Constant) X(RNN) X(LSTM) X(GRU) X(Shape) X(Gather) X(Expand)
 
 enum class OpKind : uint8_t {
 #define LOOM_X(name) name,
@@ -51,6 +51,10 @@ inline constexpr OpKind kAllOps[] = {
 
 std::string_view op_name(OpKind op);
 std::optional<OpKind> parse_op(std::string_view name);
+// One output element from the same-position elements of the (broadcast)
+// inputs, the ops that fusion and layout decisions treat alike: Add, Sub,
+// Mul, Div and the unary activations Relu, LeakyRelu, Sigmoid, Tanh, Clip, Elu.
+bool is_elementwise(OpKind op);
 
 // ---- enumerations used by attributes ----------------------------------------
 

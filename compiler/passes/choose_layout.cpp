@@ -64,19 +64,8 @@ bool reads_blocked_ok(const Graph& g, const Node& n, size_t input, ValueId v) {
     case OpKind::GlobalMaxPool:
     case OpKind::BatchNormalization:
       return input == 0;
-    case OpKind::Add:
-    case OpKind::Sub:
-    case OpKind::Mul:
-    case OpKind::Div:
-    case OpKind::Relu:
-    case OpKind::LeakyRelu:
-    case OpKind::Sigmoid:
-    case OpKind::Tanh:
-    case OpKind::Clip:
-    case OpKind::Elu:
-      return n.has_output(0) && g.type_of(n.outputs[0]).shape == s;
     default:
-      return false;
+      return is_elementwise(n.op) && n.has_output(0) && g.type_of(n.outputs[0]).shape == s;
   }
 }
 

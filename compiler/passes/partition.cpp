@@ -36,24 +36,6 @@ namespace loom {
 
 namespace {
 
-bool is_elementwise(OpKind op) {
-  switch (op) {
-    case OpKind::Add:
-    case OpKind::Sub:
-    case OpKind::Mul:
-    case OpKind::Div:
-    case OpKind::Relu:
-    case OpKind::LeakyRelu:
-    case OpKind::Sigmoid:
-    case OpKind::Tanh:
-    case OpKind::Clip:
-    case OpKind::Elu:
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool is_pool(OpKind op) {
   return op == OpKind::MaxPool || op == OpKind::AveragePool || op == OpKind::GlobalAveragePool ||
          op == OpKind::GlobalMaxPool;
