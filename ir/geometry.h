@@ -100,4 +100,36 @@ std::optional<WindowGeometry> resolve_pool_geometry(const PoolAttrs& attrs,
                                                     const std::vector<int64_t>& input_spatial,
                                                     std::string& error);
 
+// ConvTranspose: input position i of dim d feeds output positions
+//   i * stride - pads_begin + j * dilation,  j = 0 .. kernel - 1
+// (those inside [0, output)). `output` follows output_shape when given (pads
+// then derived as the spec says), else the spec's size formula;
+// auto_pad SAME_* makes output = input * stride. WindowGeometry's fields
+// keep their meaning, with `input`/`output` the transposed op's own.
+std::optional<WindowGeometry> resolve_conv_transpose_geometry(
+    const ConvTransposeAttrs& attrs, const std::vector<int64_t>& input_spatial,
+    const std::vector<int64_t>& weight_spatial, std::string& error);
+
+// Resize as separable tap tables: along each dim, output position o reads
+// `taps` input positions index[o * taps + t] with weights weight[...]
+// (nearest: 1 tap, linear: 2, cubic: 4; indices already clamped into the
+// input, exclude_outside already applied). `outside[o]` marks
+// tf_crop_and_resize positions that fall outside the input, whose output is
+// the extrapolation value. The interpreter and every backend use the same
+// tables, so they agree on rounding and edges.
+struct ResizeAxis {
+  int64_t taps = 1;
+  std::vector<int64_t> index;
+  std::vector<double> weight;
+  std::vector<bool> outside;
+};
+
+// The output shape (sizes, or floor(in * scale) per dim); nullopt and
+// `error` on a bad attribute.
+std::optional<std::vector<int64_t>> resize_output_shape(const ResizeAttrs& attrs,
+                                                        const std::vector<int64_t>& input,
+                                                        std::string& error);
+std::vector<ResizeAxis> resize_axes(const ResizeAttrs& attrs, const std::vector<int64_t>& input,
+                                    const std::vector<int64_t>& output);
+
 }  // namespace loom

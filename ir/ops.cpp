@@ -24,18 +24,74 @@ std::optional<OpKind> parse_op(std::string_view name) {
   return std::nullopt;
 }
 
-bool is_elementwise(OpKind op) {
+bool is_unary_elementwise(OpKind op) {
   switch (op) {
-    case OpKind::Add:
-    case OpKind::Sub:
-    case OpKind::Mul:
-    case OpKind::Div:
     case OpKind::Relu:
     case OpKind::LeakyRelu:
     case OpKind::Sigmoid:
     case OpKind::Tanh:
     case OpKind::Clip:
     case OpKind::Elu:
+    case OpKind::HardSigmoid:
+    case OpKind::HardSwish:
+    case OpKind::Selu:
+    case OpKind::Celu:
+    case OpKind::Softplus:
+    case OpKind::Softsign:
+    case OpKind::ThresholdedRelu:
+    case OpKind::Neg:
+    case OpKind::Abs:
+    case OpKind::Exp:
+    case OpKind::Log:
+    case OpKind::Sqrt:
+    case OpKind::Reciprocal:
+    case OpKind::Floor:
+    case OpKind::Ceil:
+    case OpKind::Erf:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_elementwise(OpKind op) {
+  if (is_unary_elementwise(op)) return true;
+  switch (op) {
+    case OpKind::Add:
+    case OpKind::Sub:
+    case OpKind::Mul:
+    case OpKind::Div:
+    case OpKind::Pow:
+    case OpKind::PRelu:
+    case OpKind::Min:
+    case OpKind::Max:
+    case OpKind::Sum:
+    case OpKind::Mean:
+    case OpKind::Equal:
+    case OpKind::Less:
+    case OpKind::Greater:
+    case OpKind::LessOrEqual:
+    case OpKind::GreaterOrEqual:
+    case OpKind::Not:
+    case OpKind::Where:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_reduce(OpKind op) {
+  switch (op) {
+    case OpKind::ReduceMean:
+    case OpKind::ReduceMax:
+    case OpKind::ReduceMin:
+    case OpKind::ReduceSum:
+    case OpKind::ReduceProd:
+    case OpKind::ReduceL1:
+    case OpKind::ReduceL2:
+    case OpKind::ReduceLogSum:
+    case OpKind::ReduceLogSumExp:
+    case OpKind::ReduceSumSquare:
       return true;
     default:
       return false;
@@ -68,6 +124,37 @@ constexpr std::array<std::pair<Activation, std::string_view>, 11> kActivationNam
     {Activation::Softplus, "Softplus"},
 }};
 
+constexpr std::array<std::pair<PadMode, std::string_view>, 4> kPadModeNames{{
+    {PadMode::Constant, "constant"},
+    {PadMode::Reflect, "reflect"},
+    {PadMode::Edge, "edge"},
+    {PadMode::Wrap, "wrap"},
+}};
+constexpr std::array<std::pair<DepthToSpaceMode, std::string_view>, 2> kDepthToSpaceNames{{
+    {DepthToSpaceMode::DCR, "DCR"},
+    {DepthToSpaceMode::CRD, "CRD"},
+}};
+constexpr std::array<std::pair<ResizeMode, std::string_view>, 3> kResizeModeNames{{
+    {ResizeMode::Nearest, "nearest"},
+    {ResizeMode::Linear, "linear"},
+    {ResizeMode::Cubic, "cubic"},
+}};
+constexpr std::array<std::pair<CoordinateTransform, std::string_view>, 7> kCoordinateNames{{
+    {CoordinateTransform::HalfPixel, "half_pixel"},
+    {CoordinateTransform::PytorchHalfPixel, "pytorch_half_pixel"},
+    {CoordinateTransform::AlignCorners, "align_corners"},
+    {CoordinateTransform::Asymmetric, "asymmetric"},
+    {CoordinateTransform::TfCropAndResize, "tf_crop_and_resize"},
+    {CoordinateTransform::HalfPixelSymmetric, "half_pixel_symmetric"},
+    {CoordinateTransform::TfHalfPixelForNN, "tf_half_pixel_for_nn"},
+}};
+constexpr std::array<std::pair<NearestMode, std::string_view>, 4> kNearestModeNames{{
+    {NearestMode::RoundPreferFloor, "round_prefer_floor"},
+    {NearestMode::RoundPreferCeil, "round_prefer_ceil"},
+    {NearestMode::Floor, "floor"},
+    {NearestMode::Ceil, "ceil"},
+}};
+
 template <class E, size_t N>
 std::string_view lookup_name(const std::array<std::pair<E, std::string_view>, N>& table, E v) {
   for (auto& [e, n] : table)
@@ -91,6 +178,41 @@ std::string_view enum_name(Direction v) {
 }
 std::string_view enum_name(Activation v) {
   return lookup_name(kActivationNames, v);
+}
+std::string_view enum_name(PadMode v) {
+  return lookup_name(kPadModeNames, v);
+}
+std::string_view enum_name(DepthToSpaceMode v) {
+  return lookup_name(kDepthToSpaceNames, v);
+}
+std::string_view enum_name(ResizeMode v) {
+  return lookup_name(kResizeModeNames, v);
+}
+std::string_view enum_name(CoordinateTransform v) {
+  return lookup_name(kCoordinateNames, v);
+}
+std::string_view enum_name(NearestMode v) {
+  return lookup_name(kNearestModeNames, v);
+}
+template <>
+std::optional<PadMode> parse_enum<PadMode>(std::string_view name) {
+  return lookup_enum(kPadModeNames, name);
+}
+template <>
+std::optional<DepthToSpaceMode> parse_enum<DepthToSpaceMode>(std::string_view name) {
+  return lookup_enum(kDepthToSpaceNames, name);
+}
+template <>
+std::optional<ResizeMode> parse_enum<ResizeMode>(std::string_view name) {
+  return lookup_enum(kResizeModeNames, name);
+}
+template <>
+std::optional<CoordinateTransform> parse_enum<CoordinateTransform>(std::string_view name) {
+  return lookup_enum(kCoordinateNames, name);
+}
+template <>
+std::optional<NearestMode> parse_enum<NearestMode>(std::string_view name) {
+  return lookup_enum(kNearestModeNames, name);
 }
 template <>
 std::optional<AutoPad> parse_enum<AutoPad>(std::string_view name) {
@@ -286,7 +408,43 @@ Attrs default_attrs(OpKind op) {
       return ShapeAttrs{};
     case OpKind::Expand:
       return ExpandAttrs{};
+    case OpKind::ConvTranspose:
+      return ConvTransposeAttrs{};
+    case OpKind::Resize:
+      return ResizeAttrs{};
+    case OpKind::GlobalLpPool:
+      return LpAttrs{};
+    case OpKind::InstanceNormalization:
+      return BatchNormAttrs{};
+    case OpKind::LayerNormalization:
+      return LayerNormAttrs{};
+    case OpKind::LRN:
+      return LrnAttrs{};
+    case OpKind::HardSigmoid:
+      return AlphaBetaAttrs{};
+    case OpKind::Selu:
+      return SeluAttrs{};
+    case OpKind::Celu:
+    case OpKind::ThresholdedRelu:
+      return AlphaAttrs{.alpha = 1.f};
+    case OpKind::ArgMax:
+    case OpKind::ArgMin:
+      return ArgReduceAttrs{};
+    case OpKind::Pad:
+      return PadAttrs{};
+    case OpKind::Cast:
+      return CastAttrs{};
+    case OpKind::ConstantOfShape:
+      return ConstantOfShapeAttrs{};
+    case OpKind::Split:
+      return SplitAttrs{};
+    case OpKind::Tile:
+      return TileAttrs{};
+    case OpKind::DepthToSpace:
+    case OpKind::SpaceToDepth:
+      return BlockAttrs{};
     default:
+      if (is_reduce(op)) return ReduceAttrs{};
       return NoAttrs{};
   }
 }

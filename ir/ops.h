@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -27,15 +28,27 @@
 
 namespace loom {
 
-#define LOOM_OP_LIST(X)                                                                        \
-  X(Conv)                                                                                      \
-  X(MaxPool)                                                                                   \
-  X(AveragePool)                                                                               \
-  X(GlobalAveragePool)                                                                         \
-  X(GlobalMaxPool) X(Gemm) X(MatMul) X(BatchNormalization) X(Add) X(Sub) X(Mul) X(Div) X(Relu) \
-      X(LeakyRelu) X(Sigmoid) X(Tanh) X(Clip) X(Elu) X(Softmax) X(LogSoftmax) X(Flatten)       \
-          X(Reshape) X(Transpose) X(Squeeze) X(Unsqueeze) X(Concat) X(Slice) X(Identity)       \
-              X(Dropout) X(Constant) X(RNN) X(LSTM) X(GRU) X(Shape) X(Gather) X(Expand)
+#define LOOM_OP_LIST(X)                                                                          \
+  /* conv, pool, resampling */                                                                   \
+  X(Conv)                                                                                        \
+  X(ConvTranspose)                                                                               \
+  X(MaxPool) X(AveragePool) X(GlobalAveragePool) X(GlobalMaxPool) X(GlobalLpPool)                \
+      X(Resize) /* dense, normalization */                                                       \
+      X(Gemm) X(MatMul) X(BatchNormalization) X(InstanceNormalization) X(LayerNormalization)     \
+          X(LRN) /* elementwise: arithmetic, activations, math, comparison, selection */         \
+      X(Add) X(Sub) X(Mul) X(Div) X(Pow) X(Relu) X(LeakyRelu) X(Sigmoid) X(Tanh) X(Clip) X(Elu)  \
+          X(PRelu) X(HardSigmoid) X(HardSwish) X(Selu) X(Celu) X(Softplus) X(Softsign)           \
+              X(ThresholdedRelu) X(Neg) X(Abs) X(Exp) X(Log) X(Sqrt) X(Reciprocal) X(Floor)      \
+                  X(Ceil) X(Erf) X(Min) X(Max) X(Sum) X(Mean) X(Equal) X(Less) X(Greater)        \
+                      X(LessOrEqual) X(GreaterOrEqual) X(Not) X(Where) X(Softmax)                \
+                          X(LogSoftmax) /* reductions */                                         \
+      X(ReduceMean) X(ReduceMax) X(ReduceMin) X(ReduceSum) X(ReduceProd) X(ReduceL1) X(ReduceL2) \
+          X(ReduceLogSum) X(ReduceLogSumExp) X(ReduceSumSquare) X(ArgMax)                        \
+              X(ArgMin) /* shape and structure */                                                \
+      X(Flatten) X(Reshape) X(Transpose) X(Squeeze) X(Unsqueeze) X(Concat) X(Slice) X(Identity)  \
+          X(Dropout) X(Constant) X(Shape) X(Gather) X(Expand) X(Pad) X(Cast) X(ConstantOfShape)  \
+              X(Split) X(Tile) X(Range) X(DepthToSpace) X(SpaceToDepth) /* recurrent */          \
+      X(RNN) X(LSTM) X(GRU)
 
 enum class OpKind : uint8_t {
 #define LOOM_X(name) name,
@@ -52,14 +65,32 @@ inline constexpr OpKind kAllOps[] = {
 std::string_view op_name(OpKind op);
 std::optional<OpKind> parse_op(std::string_view name);
 // One output element from the same-position elements of the (broadcast)
-// inputs, the ops that fusion and layout decisions treat alike: Add, Sub,
-// Mul, Div and the unary activations Relu, LeakyRelu, Sigmoid, Tanh, Clip, Elu.
+// inputs, the ops that fusion and layout decisions treat alike: the binary
+// and variadic arithmetic (Add ... Pow, PRelu, Min/Max/Sum/Mean), every unary
+// activation and math function, comparisons, Not and Where.
 bool is_elementwise(OpKind op);
+// Unary elementwise ops of one float input (activations and math functions).
+bool is_unary_elementwise(OpKind op);
+// ReduceMean ... ReduceSumSquare (not ArgMax/ArgMin).
+bool is_reduce(OpKind op);
 
 // ---- enumerations used by attributes ----------------------------------------
 
 enum class AutoPad : uint8_t { NotSet, SameUpper, SameLower, Valid };
 enum class Direction : uint8_t { Forward, Reverse, Bidirectional };
+enum class PadMode : uint8_t { Constant, Reflect, Edge, Wrap };
+enum class DepthToSpaceMode : uint8_t { DCR, CRD };
+enum class ResizeMode : uint8_t { Nearest, Linear, Cubic };
+enum class CoordinateTransform : uint8_t {
+  HalfPixel,
+  PytorchHalfPixel,
+  AlignCorners,
+  Asymmetric,
+  TfCropAndResize,
+  HalfPixelSymmetric,
+  TfHalfPixelForNN
+};
+enum class NearestMode : uint8_t { RoundPreferFloor, RoundPreferCeil, Floor, Ceil };
 
 // Activation functions of RNN/LSTM/GRU, as the ONNX spec lists them.
 // alpha/beta meanings follow the spec: LeakyRelu(alpha), ThresholdedRelu(alpha),
@@ -83,6 +114,14 @@ enum class Activation : uint8_t {
 std::string_view enum_name(AutoPad v);
 std::string_view enum_name(Direction v);
 std::string_view enum_name(Activation v);
+std::string_view enum_name(PadMode v);
+std::string_view enum_name(DepthToSpaceMode v);
+std::string_view enum_name(ResizeMode v);
+std::string_view enum_name(CoordinateTransform v);
+std::string_view enum_name(NearestMode v);
+inline std::string_view enum_name(DType v) {
+  return dtype_name(v);
+}
 template <class E>
 std::optional<E> parse_enum(std::string_view name);
 template <>
@@ -91,6 +130,28 @@ template <>
 std::optional<Direction> parse_enum<Direction>(std::string_view name);
 template <>
 std::optional<Activation> parse_enum<Activation>(std::string_view name);
+template <>
+std::optional<PadMode> parse_enum<PadMode>(std::string_view name);
+template <>
+std::optional<DepthToSpaceMode> parse_enum<DepthToSpaceMode>(std::string_view name);
+template <>
+std::optional<ResizeMode> parse_enum<ResizeMode>(std::string_view name);
+template <>
+std::optional<CoordinateTransform> parse_enum<CoordinateTransform>(std::string_view name);
+template <>
+std::optional<NearestMode> parse_enum<NearestMode>(std::string_view name);
+template <>
+inline std::optional<DType> parse_enum<DType>(std::string_view name) {
+  return parse_dtype(name);
+}
+
+// Attribute fields of these types print and parse by their names.
+template <class T>
+inline constexpr bool is_named_enum_v =
+    std::is_same_v<T, AutoPad> || std::is_same_v<T, Direction> || std::is_same_v<T, PadMode> ||
+    std::is_same_v<T, DepthToSpaceMode> || std::is_same_v<T, ResizeMode> ||
+    std::is_same_v<T, CoordinateTransform> || std::is_same_v<T, NearestMode> ||
+    std::is_same_v<T, DType>;
 
 // An activation with its parameters resolved (defaults filled in).
 struct ActivationFn {
@@ -324,6 +385,227 @@ struct ConstantAttrs {
   }
 };
 
+// ConvTranspose: Conv's window attributes plus the output geometry. The
+// output size per spatial dim is output_shape[d] when given (pads are then
+// derived as the spec says), else
+//   stride * (in - 1) + output_padding + (kernel - 1) * dilation + 1 - pads.
+struct ConvTransposeAttrs {
+  std::vector<int64_t> kernel_shape{};
+  std::vector<int64_t> strides{};
+  std::vector<int64_t> pads{};
+  std::vector<int64_t> dilations{};
+  std::vector<int64_t> output_padding{};
+  std::vector<int64_t> output_shape{};  // spatial dims only (leading N, C dropped at import)
+  int64_t group = 1;
+  AutoPad auto_pad = AutoPad::NotSet;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("kernel_shape", s.kernel_shape);
+    f("strides", s.strides);
+    f("pads", s.pads);
+    f("dilations", s.dilations);
+    f("output_padding", s.output_padding);
+    f("output_shape", s.output_shape);
+    f("group", s.group);
+    f("auto_pad", s.auto_pad);
+  }
+  friend bool operator==(const ConvTransposeAttrs&, const ConvTransposeAttrs&) = default;
+};
+
+// Resize (and Upsample, imported as Resize). `scales` or `sizes` has one
+// entry per input dim (the frontend expands opset-18 `axes`); with `sizes`
+// the output is `sizes` and each dim's scale is out / in.
+struct ResizeAttrs {
+  ResizeMode mode = ResizeMode::Nearest;
+  CoordinateTransform coordinate_transformation_mode = CoordinateTransform::HalfPixel;
+  NearestMode nearest_mode = NearestMode::RoundPreferFloor;
+  float cubic_coeff_a = -0.75f;
+  bool exclude_outside = false;
+  float extrapolation_value = 0.f;
+  std::vector<float> scales{};
+  std::vector<int64_t> sizes{};
+  std::vector<float> roi{};  // tf_crop_and_resize: [starts..., ends...] per dim
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("mode", s.mode);
+    f("coordinate_transformation_mode", s.coordinate_transformation_mode);
+    f("nearest_mode", s.nearest_mode);
+    f("cubic_coeff_a", s.cubic_coeff_a);
+    f("exclude_outside", s.exclude_outside);
+    f("extrapolation_value", s.extrapolation_value);
+    f("scales", s.scales);
+    f("sizes", s.sizes);
+    f("roi", s.roi);
+  }
+  friend bool operator==(const ResizeAttrs&, const ResizeAttrs&) = default;
+};
+
+// GlobalLpPool.
+struct LpAttrs {
+  int64_t p = 2;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("p", s.p);
+  }
+  friend bool operator==(const LpAttrs&, const LpAttrs&) = default;
+};
+
+// HardSigmoid: max(0, min(1, alpha * x + beta)).
+struct AlphaBetaAttrs {
+  float alpha = 0.2f;
+  float beta = 0.5f;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("alpha", s.alpha);
+    f("beta", s.beta);
+  }
+  friend bool operator==(const AlphaBetaAttrs&, const AlphaBetaAttrs&) = default;
+};
+
+struct SeluAttrs {
+  float alpha = 1.67326319217681884765625f;
+  float gamma = 1.05070102214813232421875f;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("alpha", s.alpha);
+    f("gamma", s.gamma);
+  }
+  friend bool operator==(const SeluAttrs&, const SeluAttrs&) = default;
+};
+
+// ReduceMean ... ReduceSumSquare. Empty axes: every axis, unless
+// noop_with_empty_axes, which makes the op an identity.
+struct ReduceAttrs {
+  std::vector<int64_t> axes{};
+  bool keepdims = true;
+  bool noop_with_empty_axes = false;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("axes", s.axes);
+    f("keepdims", s.keepdims);
+    f("noop_with_empty_axes", s.noop_with_empty_axes);
+  }
+  friend bool operator==(const ReduceAttrs&, const ReduceAttrs&) = default;
+};
+
+// ArgMax / ArgMin: int64 indices along `axis`.
+struct ArgReduceAttrs {
+  int64_t axis = 0;
+  bool keepdims = true;
+  bool select_last_index = false;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("axis", s.axis);
+    f("keepdims", s.keepdims);
+    f("select_last_index", s.select_last_index);
+  }
+  friend bool operator==(const ArgReduceAttrs&, const ArgReduceAttrs&) = default;
+};
+
+// LRN across channels (ONNX: square sums over `size` channels centred on c).
+struct LrnAttrs {
+  float alpha = 1e-4f;
+  float beta = 0.75f;
+  float bias = 1.f;
+  int64_t size = 0;  // required
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("alpha", s.alpha);
+    f("beta", s.beta);
+    f("bias", s.bias);
+    f("size", s.size);
+  }
+  friend bool operator==(const LrnAttrs&, const LrnAttrs&) = default;
+};
+
+// LayerNormalization: normalizes over dims [axis, rank).
+struct LayerNormAttrs {
+  int64_t axis = -1;
+  float epsilon = 1e-5f;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("axis", s.axis);
+    f("epsilon", s.epsilon);
+  }
+  friend bool operator==(const LayerNormAttrs&, const LayerNormAttrs&) = default;
+};
+
+// Pad: `pads` has 2 * rank entries [x1_begin, ..., x1_end, ...], negative
+// values crop; the frontend expands opset-18 `axes` and folds pads/value
+// inputs. `value` fills constant mode (cast to the input's dtype).
+struct PadAttrs {
+  PadMode mode = PadMode::Constant;
+  std::vector<int64_t> pads{};
+  float value = 0.f;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("mode", s.mode);
+    f("pads", s.pads);
+    f("value", s.value);
+  }
+  friend bool operator==(const PadAttrs&, const PadAttrs&) = default;
+};
+
+struct CastAttrs {
+  DType to = DType::f32;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("to", s.to);
+  }
+  friend bool operator==(const CastAttrs&, const CastAttrs&) = default;
+};
+
+// ConstantOfShape: a tensor of `shape` filled with the one element of `value`
+// (f32 zero when undefined).
+struct ConstantOfShapeAttrs {
+  std::vector<int64_t> shape{};
+  Tensor value{};
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("shape", s.shape);
+    f("value", s.value);
+  }
+  friend bool operator==(const ConstantOfShapeAttrs& a, const ConstantOfShapeAttrs& b) {
+    return a.shape == b.shape && a.value.defined() == b.value.defined() &&
+           (!a.value.defined() || a.value.same_content(b.value));
+  }
+};
+
+// Split: `split` sizes along `axis`; empty: as many equal parts as there are
+// outputs, each ceil(dim / outputs) long and the last one shorter when the
+// dim does not divide (opset 18's num_outputs).
+struct SplitAttrs {
+  int64_t axis = 0;
+  std::vector<int64_t> split{};
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("axis", s.axis);
+    f("split", s.split);
+  }
+  friend bool operator==(const SplitAttrs&, const SplitAttrs&) = default;
+};
+
+struct TileAttrs {
+  std::vector<int64_t> repeats{};
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("repeats", s.repeats);
+  }
+  friend bool operator==(const TileAttrs&, const TileAttrs&) = default;
+};
+
+// DepthToSpace (mode DCR or CRD) and SpaceToDepth (mode unused).
+struct BlockAttrs {
+  int64_t blocksize = 0;
+  DepthToSpaceMode mode = DepthToSpaceMode::DCR;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("blocksize", s.blocksize);
+    f("mode", s.mode);
+  }
+  friend bool operator==(const BlockAttrs&, const BlockAttrs&) = default;
+};
+
 // RNN, LSTM and GRU. Inputs (ONNX order, optional ones may be absent):
 //   RNN/GRU: X, W, R, B, sequence_lens, initial_h
 //   LSTM:    X, W, R, B, sequence_lens, initial_h, initial_c, P
@@ -366,7 +648,10 @@ std::vector<ActivationFn> resolve_activations(OpKind op, const RecurrentAttrs& a
 using Attrs =
     std::variant<NoAttrs, ConvAttrs, PoolAttrs, GemmAttrs, BatchNormAttrs, AlphaAttrs, ClipAttrs,
                  SoftmaxAttrs, AxisAttrs, ReshapeAttrs, TransposeAttrs, AxesAttrs, SliceAttrs,
-                 DropoutAttrs, ConstantAttrs, RecurrentAttrs, ShapeAttrs, ExpandAttrs>;
+                 DropoutAttrs, ConstantAttrs, RecurrentAttrs, ShapeAttrs, ExpandAttrs,
+                 ConvTransposeAttrs, ResizeAttrs, LpAttrs, AlphaBetaAttrs, SeluAttrs, ReduceAttrs,
+                 ArgReduceAttrs, LrnAttrs, LayerNormAttrs, PadAttrs, CastAttrs,
+                 ConstantOfShapeAttrs, SplitAttrs, TileAttrs, BlockAttrs>;
 
 // The default attribute value for an op (the right variant alternative, with
 // op-specific defaults such as Elu's alpha = 1 and Concat's required axis).

@@ -216,7 +216,7 @@ class AttrPrinter {
       return out + "]";
     } else if constexpr (std::is_same_v<T, std::optional<float>>) {
       return v ? format_float(*v) : "none";
-    } else if constexpr (std::is_same_v<T, AutoPad> || std::is_same_v<T, Direction>) {
+    } else if constexpr (is_named_enum_v<T>) {
       return std::string(enum_name(v));
     } else if constexpr (std::is_same_v<T, Tensor>) {
       if (!v.defined()) return "none";
@@ -898,7 +898,7 @@ class Parser {
       } else {
         field = parse_real<float>(what);
       }
-    } else if constexpr (std::is_same_v<T, AutoPad> || std::is_same_v<T, Direction>) {
+    } else if constexpr (is_named_enum_v<T>) {
       field = parse_enum_value<T>(what);
     } else if constexpr (std::is_same_v<T, Tensor>) {
       if (is_ident(peek(), "none")) {

@@ -2,6 +2,7 @@
 // MaxPool, AveragePool, GlobalAveragePool and GlobalMaxPool (ONNX semantics,
 // any number of spatial dims). Window geometry comes from ir/geometry.h so
 // that inference, this interpreter and the backends agree on it.
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -396,6 +397,31 @@ std::vector<Tensor> eval_GlobalMaxPool(const OpContext& ctx,
   return {dispatch_float(ctx.in(0).dtype, [&]<class T>() {
     return global_pool_eval<T>(*inputs[0], true, output_types[0]);
   })};
+}
+
+// ---- GlobalLpPool ----------------------------------------------------------------
+
+std::vector<TensorType> infer_GlobalLpPool(const OpContext& ctx) {
+  if (ctx.attrs<LpAttrs>().p < 1)
+    ctx.fail(fmt::format("attribute p = {}, expected >= 1", ctx.attrs<LpAttrs>().p));
+  return {global_pool_type(ctx)};
+}
+
+std::vector<Tensor> eval_GlobalLpPool(const OpContext& ctx,
+                                      const std::vector<const Tensor*>& inputs,
+                                      const std::vector<TensorType>& output_types) {
+  const double p = static_cast<double>(ctx.attrs<LpAttrs>().p);
+  const Tensor x = inputs[0]->cast(DType::f64);
+  const int64_t nc = x.shape()[0] * x.shape()[1];
+  const int64_t size = nc ? x.numel() / nc : 0;
+  std::vector<double> y(static_cast<size_t>(nc));
+  for (int64_t i = 0; i < nc; ++i) {
+    double sum = 0;
+    for (int64_t k = 0; k < size; ++k)
+      sum += std::pow(std::fabs(x.data<double>()[i * size + k]), p);
+    y[static_cast<size_t>(i)] = std::pow(sum, 1.0 / p);
+  }
+  return {Tensor::from_vector<double>(output_types[0].shape, y).cast(output_types[0].dtype)};
 }
 
 }  // namespace loom

@@ -1,7 +1,8 @@
 // Shape inference and reference evaluation of the elementwise ops: binary
-// arithmetic with numpy broadcasting (Add, Sub, Mul, Div), activations (Relu,
-// LeakyRelu, Sigmoid, Tanh, Elu, Clip), Softmax / LogSoftmax in both the
-// opset-13 and the older coerce-to-2D semantics, and the pass-through ops
+// arithmetic with numpy broadcasting (Add, Sub, Mul, Div, Pow, PRelu),
+// variadic Min/Max/Sum/Mean, comparisons (bool outputs), Not and Where,
+// activations and math functions (Relu ... Erf), Softmax / LogSoftmax in both
+// the opset-13 and the older coerce-to-2D semantics, and the pass-through ops
 // Identity and Dropout (inference mode).
 #include <algorithm>
 #include <cmath>
@@ -475,6 +476,409 @@ std::vector<Tensor> eval_Dropout(const OpContext& ctx, const std::vector<const T
     out.push_back(std::move(mask));
   }
   return out;
+}
+
+// ---- unary math and activations (float) ------------------------------------------
+
+namespace {
+
+// The function of a float unary op, in double.
+double unary_math(const OpContext& ctx, double x) {
+  switch (ctx.op()) {
+    case OpKind::Exp:
+      return std::exp(x);
+    case OpKind::Log:
+      return std::log(x);
+    case OpKind::Sqrt:
+      return std::sqrt(x);
+    case OpKind::Reciprocal:
+      return 1.0 / x;
+    case OpKind::Floor:
+      return std::floor(x);
+    case OpKind::Ceil:
+      return std::ceil(x);
+    case OpKind::Erf:
+      return std::erf(x);
+    case OpKind::Softplus:
+      // log(1 + e^x) without overflow for large x.
+      return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+    case OpKind::Softsign:
+      return x / (1.0 + std::fabs(x));
+    case OpKind::HardSigmoid: {
+      const auto& a = ctx.attrs<AlphaBetaAttrs>();
+      return std::max(0.0, std::min(1.0, double{a.alpha} * x + double{a.beta}));
+    }
+    case OpKind::HardSwish:
+      return x * std::max(0.0, std::min(1.0, x / 6.0 + 0.5));
+    case OpKind::Selu: {
+      const auto& a = ctx.attrs<SeluAttrs>();
+      return x > 0 ? double{a.gamma} * x : double{a.gamma} * double{a.alpha} * std::expm1(x);
+    }
+    case OpKind::Celu: {
+      const double alpha = ctx.attrs<AlphaAttrs>().alpha;
+      return std::max(0.0, x) + std::min(0.0, alpha * std::expm1(x / alpha));
+    }
+    case OpKind::ThresholdedRelu:
+      return x > double{ctx.attrs<AlphaAttrs>().alpha} ? x : 0.0;
+    default:
+      break;
+  }
+  ctx.unsupported("no reference evaluation for this op");
+}
+
+std::vector<Tensor> eval_float_unary(const OpContext& ctx,
+                                     const std::vector<const Tensor*>& inputs) {
+  const Tensor& x = *inputs[0];
+  return {dispatch_float(ctx, x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    return map_unary<T>(x, [&](T v) { return static_cast<T>(unary_math(ctx, v)); });
+  })};
+}
+
+// Neg and Abs take signed integers too; integer negation wraps.
+template <bool NEG>
+std::vector<Tensor> eval_sign_unary(const OpContext& ctx,
+                                    const std::vector<const Tensor*>& inputs) {
+  const Tensor& x = *inputs[0];
+  return {dispatch_arith(ctx, x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    return map_unary<T>(x, [](T v) {
+      if constexpr (std::is_floating_point_v<T>) {
+        return NEG ? -v : std::fabs(v);
+      } else if constexpr (std::is_unsigned_v<T>) {
+        return NEG ? static_cast<T>(T(0) - v) : v;
+      } else {
+        const T neg = wrap<T>(static_cast<U<T>>(U<T>{0} - static_cast<U<T>>(v)));
+        return NEG ? neg : (v < 0 ? neg : v);
+      }
+    });
+  })};
+}
+
+// The result dtype and shape of a numpy broadcast over every input.
+std::vector<TensorType> infer_variadic(const OpContext& ctx, bool integers) {
+  if (integers)
+    check_dtype(ctx, 0, {DType::f32, DType::f64, DType::i32, DType::i64, DType::i8, DType::u8},
+                true);
+  else
+    check_dtype(ctx, 0, {DType::f32, DType::f64}, false);
+  Shape out = ctx.in(0).shape;
+  for (size_t i = 1; i < ctx.num_inputs(); ++i) {
+    ctx.expect_same_dtype(i, 0);
+    auto b = broadcast_shapes(out, ctx.in(i).shape);
+    if (!b)
+      ctx.fail_input(i, fmt::format("input {} shape {} does not broadcast with {}", i,
+                                    shape_str(ctx.in(i).shape), shape_str(out)));
+    out = *b;
+  }
+  return {TensorType{ctx.in(0).dtype, out}};
+}
+
+template <class T>
+T variadic_step(OpKind op, T acc, T v) {
+  switch (op) {
+    case OpKind::Min:
+      if constexpr (std::is_floating_point_v<T>)
+        if (std::isnan(acc) || std::isnan(v)) return std::numeric_limits<T>::quiet_NaN();
+      return v < acc ? v : acc;
+    case OpKind::Max:
+      if constexpr (std::is_floating_point_v<T>)
+        if (std::isnan(acc) || std::isnan(v)) return std::numeric_limits<T>::quiet_NaN();
+      return v > acc ? v : acc;
+    default:
+      if constexpr (std::is_floating_point_v<T>)
+        return acc + v;
+      else
+        return wrap<T>(static_cast<U<T>>(static_cast<U<T>>(acc) + static_cast<U<T>>(v)));
+  }
+}
+
+std::vector<Tensor> eval_variadic(const OpContext& ctx, const std::vector<const Tensor*>& inputs,
+                                  const std::vector<TensorType>& output_types) {
+  const Shape& out_shape = output_types[0].shape;
+  const OpKind op = ctx.op();
+  return {dispatch_arith(ctx, inputs[0]->dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    // Broadcast the first input to the output shape, then fold in the rest.
+    Tensor acc = broadcast_apply<T>(*inputs[0], *inputs[0], out_shape, [](T x, T) { return x; });
+    for (size_t i = 1; i < inputs.size(); ++i)
+      acc = broadcast_apply<T>(acc, *inputs[i], out_shape,
+                               [op](T x, T y) { return variadic_step<T>(op, x, y); });
+    if constexpr (std::is_floating_point_v<T>) {
+      if (op == OpKind::Mean) {
+        T* p = acc.data<T>();
+        for (int64_t k = 0; k < acc.numel(); ++k)
+          p[k] = static_cast<T>(p[k] / static_cast<T>(inputs.size()));
+      }
+    }
+    return acc;
+  })};
+}
+
+template <class T>
+bool compare(OpKind op, T a, T b) {
+  switch (op) {
+    case OpKind::Equal:
+      return a == b;
+    case OpKind::Less:
+      return a < b;
+    case OpKind::Greater:
+      return a > b;
+    case OpKind::LessOrEqual:
+      return a <= b;
+    default:
+      return a >= b;
+  }
+}
+
+std::vector<TensorType> infer_compare(const OpContext& ctx) {
+  const DType t = ctx.in(0).dtype;
+  if (!(t == DType::boolean && ctx.op() == OpKind::Equal))
+    check_dtype(ctx, 0, {DType::f32, DType::f64, DType::i32, DType::i64, DType::i8, DType::u8},
+                true);
+  ctx.expect_same_dtype(1, 0);
+  auto out = broadcast_shapes(ctx.in(0).shape, ctx.in(1).shape);
+  if (!out)
+    ctx.fail(fmt::format("input shapes {} and {} do not broadcast", shape_str(ctx.in(0).shape),
+                         shape_str(ctx.in(1).shape)));
+  return {TensorType{DType::boolean, *out}};
+}
+
+// Walks the broadcast output and calls f(out_index, a_offset, b_offset).
+template <class F>
+void broadcast_walk(const Shape& a, const Shape& b, const Shape& out, F f) {
+  const size_t rank = out.size();
+  const std::vector<int64_t> sa = broadcast_strides(a, rank);
+  const std::vector<int64_t> sb = broadcast_strides(b, rank);
+  const int64_t n = shape_numel(out);
+  std::vector<int64_t> idx(rank, 0);
+  int64_t oa = 0, ob = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    f(i, oa, ob);
+    for (size_t d = rank; d-- > 0;) {
+      if (++idx[d] < out[d]) {
+        oa += sa[d];
+        ob += sb[d];
+        break;
+      }
+      oa -= sa[d] * (out[d] - 1);
+      ob -= sb[d] * (out[d] - 1);
+      idx[d] = 0;
+    }
+  }
+}
+
+std::vector<Tensor> eval_compare(const OpContext& ctx, const std::vector<const Tensor*>& inputs,
+                                 const std::vector<TensorType>& output_types) {
+  const Tensor& a = *inputs[0];
+  const Tensor& b = *inputs[1];
+  Tensor out(DType::boolean, output_types[0].shape);
+  bool* po = out.data<bool>();
+  if (a.dtype() == DType::boolean) {
+    const bool* pa = a.data<bool>();
+    const bool* pb = b.data<bool>();
+    broadcast_walk(a.shape(), b.shape(), out.shape(),
+                   [&](int64_t i, int64_t x, int64_t y) { po[i] = pa[x] == pb[y]; });
+    return {out};
+  }
+  dispatch_arith(ctx, a.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* pa = a.data<T>();
+    const T* pb = b.data<T>();
+    const OpKind op = ctx.op();
+    broadcast_walk(a.shape(), b.shape(), out.shape(),
+                   [&](int64_t i, int64_t x, int64_t y) { po[i] = compare<T>(op, pa[x], pb[y]); });
+    return Tensor{};
+  });
+  return {out};
+}
+
+}  // namespace
+
+#define LOOM_FLOAT_UNARY(name)                                                                \
+  std::vector<TensorType> infer_##name(const OpContext& ctx) {                                \
+    return infer_float_unary(ctx);                                                            \
+  }                                                                                           \
+  std::vector<Tensor> eval_##name(const OpContext& ctx, const std::vector<const Tensor*>& in, \
+                                  const std::vector<TensorType>&) {                           \
+    return eval_float_unary(ctx, in);                                                         \
+  }
+LOOM_FLOAT_UNARY(Exp)
+LOOM_FLOAT_UNARY(Log)
+LOOM_FLOAT_UNARY(Sqrt)
+LOOM_FLOAT_UNARY(Reciprocal)
+LOOM_FLOAT_UNARY(Floor)
+LOOM_FLOAT_UNARY(Ceil)
+LOOM_FLOAT_UNARY(Erf)
+LOOM_FLOAT_UNARY(Softplus)
+LOOM_FLOAT_UNARY(Softsign)
+LOOM_FLOAT_UNARY(HardSigmoid)
+LOOM_FLOAT_UNARY(HardSwish)
+LOOM_FLOAT_UNARY(Selu)
+LOOM_FLOAT_UNARY(Celu)
+LOOM_FLOAT_UNARY(ThresholdedRelu)
+#undef LOOM_FLOAT_UNARY
+
+std::vector<TensorType> infer_Neg(const OpContext& ctx) {
+  check_dtype(ctx, 0, {DType::f32, DType::f64, DType::i32, DType::i64, DType::i8}, false);
+  return {ctx.in(0)};
+}
+std::vector<Tensor> eval_Neg(const OpContext& ctx, const std::vector<const Tensor*>& inputs,
+                             const std::vector<TensorType>&) {
+  return eval_sign_unary<true>(ctx, inputs);
+}
+std::vector<TensorType> infer_Abs(const OpContext& ctx) {
+  return infer_arith_unary(ctx);
+}
+std::vector<Tensor> eval_Abs(const OpContext& ctx, const std::vector<const Tensor*>& inputs,
+                             const std::vector<TensorType>&) {
+  return eval_sign_unary<false>(ctx, inputs);
+}
+
+// ---- Pow, PRelu --------------------------------------------------------------------
+
+std::vector<TensorType> infer_Pow(const OpContext& ctx) {
+  check_dtype(ctx, 0, {DType::f32, DType::f64, DType::i32, DType::i64}, true);
+  const DType e = ctx.in(1).dtype;
+  if (!(is_float(e) || is_integer(e)))
+    ctx.fail_input(1, fmt::format("exponent has dtype {}, expected a number", dtype_name(e)));
+  auto out = broadcast_shapes(ctx.in(0).shape, ctx.in(1).shape);
+  if (!out)
+    ctx.fail(fmt::format("input shapes {} and {} do not broadcast", shape_str(ctx.in(0).shape),
+                         shape_str(ctx.in(1).shape)));
+  return {TensorType{ctx.in(0).dtype, *out}};
+}
+// Computed in double and converted to the base's dtype (integer powers of
+// integers are exact up to 2^53).
+std::vector<Tensor> eval_Pow(const OpContext&, const std::vector<const Tensor*>& inputs,
+                             const std::vector<TensorType>& output_types) {
+  const Tensor a = inputs[0]->cast(DType::f64);
+  const Tensor e = inputs[1]->cast(DType::f64);
+  const double* pa = a.data<double>();
+  const double* pe = e.data<double>();
+  Tensor out(DType::f64, output_types[0].shape);
+  double* po = out.data<double>();
+  broadcast_walk(a.shape(), e.shape(), out.shape(),
+                 [&](int64_t i, int64_t x, int64_t y) { po[i] = std::pow(pa[x], pe[y]); });
+  return {out.cast(output_types[0].dtype)};
+}
+
+std::vector<TensorType> infer_PRelu(const OpContext& ctx) {
+  check_dtype(ctx, 0, {DType::f32, DType::f64}, true);
+  ctx.expect_same_dtype(1, 0);
+  // The slope broadcasts to X (unidirectionally).
+  auto out = broadcast_shapes(ctx.in(0).shape, ctx.in(1).shape);
+  if (!out || *out != ctx.in(0).shape)
+    ctx.fail_input(1, fmt::format("slope shape {} does not broadcast to the input shape {}",
+                                  shape_str(ctx.in(1).shape), shape_str(ctx.in(0).shape)));
+  return {ctx.in(0)};
+}
+std::vector<Tensor> eval_PRelu(const OpContext& ctx, const std::vector<const Tensor*>& inputs,
+                               const std::vector<TensorType>& output_types) {
+  return {dispatch_float(ctx, inputs[0]->dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    return broadcast_apply<T>(*inputs[0], *inputs[1], output_types[0].shape,
+                              [](T x, T slope) { return x < T(0) ? slope * x : x; });
+  })};
+}
+
+// ---- Min / Max / Sum / Mean ----------------------------------------------------------
+
+std::vector<TensorType> infer_Min(const OpContext& ctx) {
+  return infer_variadic(ctx, true);
+}
+std::vector<TensorType> infer_Max(const OpContext& ctx) {
+  return infer_variadic(ctx, true);
+}
+std::vector<TensorType> infer_Sum(const OpContext& ctx) {
+  return infer_variadic(ctx, false);
+}
+std::vector<TensorType> infer_Mean(const OpContext& ctx) {
+  return infer_variadic(ctx, false);
+}
+std::vector<Tensor> eval_Min(const OpContext& ctx, const std::vector<const Tensor*>& inputs,
+                             const std::vector<TensorType>& output_types) {
+  return eval_variadic(ctx, inputs, output_types);
+}
+std::vector<Tensor> eval_Max(const OpContext& ctx, const std::vector<const Tensor*>& inputs,
+                             const std::vector<TensorType>& output_types) {
+  return eval_variadic(ctx, inputs, output_types);
+}
+std::vector<Tensor> eval_Sum(const OpContext& ctx, const std::vector<const Tensor*>& inputs,
+                             const std::vector<TensorType>& output_types) {
+  return eval_variadic(ctx, inputs, output_types);
+}
+std::vector<Tensor> eval_Mean(const OpContext& ctx, const std::vector<const Tensor*>& inputs,
+                              const std::vector<TensorType>& output_types) {
+  return eval_variadic(ctx, inputs, output_types);
+}
+
+// ---- comparisons, Not, Where --------------------------------------------------------
+
+#define LOOM_COMPARE(name)                                                                    \
+  std::vector<TensorType> infer_##name(const OpContext& ctx) {                                \
+    return infer_compare(ctx);                                                                \
+  }                                                                                           \
+  std::vector<Tensor> eval_##name(const OpContext& ctx, const std::vector<const Tensor*>& in, \
+                                  const std::vector<TensorType>& types) {                     \
+    return eval_compare(ctx, in, types);                                                      \
+  }
+LOOM_COMPARE(Equal)
+LOOM_COMPARE(Less)
+LOOM_COMPARE(Greater)
+LOOM_COMPARE(LessOrEqual)
+LOOM_COMPARE(GreaterOrEqual)
+#undef LOOM_COMPARE
+
+std::vector<TensorType> infer_Not(const OpContext& ctx) {
+  ctx.expect_dtype(0, {DType::boolean});
+  return {ctx.in(0)};
+}
+std::vector<Tensor> eval_Not(const OpContext&, const std::vector<const Tensor*>& inputs,
+                             const std::vector<TensorType>&) {
+  return {map_unary<bool>(*inputs[0], [](bool v) { return !v; })};
+}
+
+std::vector<TensorType> infer_Where(const OpContext& ctx) {
+  ctx.expect_dtype(0, {DType::boolean});
+  ctx.expect_same_dtype(2, 1);
+  auto out = broadcast_shapes(ctx.in(0).shape, ctx.in(1).shape);
+  if (out) out = broadcast_shapes(*out, ctx.in(2).shape);
+  if (!out)
+    ctx.fail(fmt::format("condition {}, X {} and Y {} do not broadcast", shape_str(ctx.in(0).shape),
+                         shape_str(ctx.in(1).shape), shape_str(ctx.in(2).shape)));
+  return {TensorType{ctx.in(1).dtype, *out}};
+}
+std::vector<Tensor> eval_Where(const OpContext&, const std::vector<const Tensor*>& inputs,
+                               const std::vector<TensorType>& output_types) {
+  const Shape& shape = output_types[0].shape;
+  const size_t es = dtype_size(output_types[0].dtype);
+  Tensor out(output_types[0]);
+  const size_t rank = shape.size();
+  const std::vector<int64_t> sc = broadcast_strides(inputs[0]->shape(), rank);
+  const std::vector<int64_t> sx = broadcast_strides(inputs[1]->shape(), rank);
+  const std::vector<int64_t> sy = broadcast_strides(inputs[2]->shape(), rank);
+  const bool* pc = inputs[0]->data<bool>();
+  const std::byte* px = inputs[1]->raw();
+  const std::byte* py = inputs[2]->raw();
+  std::byte* po = out.raw();
+  std::vector<int64_t> idx(rank, 0);
+  for (int64_t i = 0; i < out.numel(); ++i) {
+    int64_t oc = 0, ox = 0, oy = 0;
+    for (size_t d = 0; d < rank; ++d) {
+      oc += idx[d] * sc[d];
+      ox += idx[d] * sx[d];
+      oy += idx[d] * sy[d];
+    }
+    const std::byte* src =
+        pc[oc] ? px + static_cast<size_t>(ox) * es : py + static_cast<size_t>(oy) * es;
+    std::memcpy(po + static_cast<size_t>(i) * es, src, es);
+    for (size_t d = rank; d-- > 0;) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return {out};
 }
 
 }  // namespace loom

@@ -8,9 +8,47 @@ namespace loom {
 
 OpSignature op_signature(OpKind op) {
   constexpr int V = OpSignature::kVariadic;
+  if (is_unary_elementwise(op) || is_reduce(op)) return {1, 1, 1, 1};
   switch (op) {
     case OpKind::Conv:
+    case OpKind::ConvTranspose:
       return {2, 3, 1, 1};
+    case OpKind::GlobalLpPool:
+    case OpKind::Resize:
+    case OpKind::LRN:
+    case OpKind::Not:
+    case OpKind::ArgMax:
+    case OpKind::ArgMin:
+    case OpKind::Pad:
+    case OpKind::Cast:
+    case OpKind::Tile:
+    case OpKind::DepthToSpace:
+    case OpKind::SpaceToDepth:
+      return {1, 1, 1, 1};
+    case OpKind::InstanceNormalization:
+      return {3, 3, 1, 1};
+    case OpKind::LayerNormalization:
+      return {2, 3, 1, 3};
+    case OpKind::Pow:
+    case OpKind::PRelu:
+    case OpKind::Equal:
+    case OpKind::Less:
+    case OpKind::Greater:
+    case OpKind::LessOrEqual:
+    case OpKind::GreaterOrEqual:
+      return {2, 2, 1, 1};
+    case OpKind::Min:
+    case OpKind::Max:
+    case OpKind::Sum:
+    case OpKind::Mean:
+      return {1, V, 1, 1};
+    case OpKind::Where:
+    case OpKind::Range:
+      return {3, 3, 1, 1};
+    case OpKind::ConstantOfShape:
+      return {0, 0, 1, 1};
+    case OpKind::Split:
+      return {1, 1, 1, V};
     case OpKind::MaxPool:
       return {1, 1, 1, 2};
     case OpKind::AveragePool:
@@ -59,6 +97,8 @@ OpSignature op_signature(OpKind op) {
       return {3, 6, 0, 2};
     case OpKind::LSTM:
       return {3, 8, 0, 3};
+    default:  // unary elementwise and reductions, above
+      break;
   }
   return {0, 0, 0, 0};
 }

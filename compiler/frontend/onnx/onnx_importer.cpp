@@ -69,6 +69,14 @@ bool is_attribute_input(const std::string& op, int64_t opset, size_t index) {
   if (op == "Squeeze" || op == "Unsqueeze") return opset >= 13 && index == 1;
   if (op == "Clip") return opset >= 11 && index >= 1;
   if (op == "Dropout") return opset >= 12 && index >= 1;
+  if (op == "ReduceSum") return opset >= 13 && index == 1;
+  if (op.rfind("Reduce", 0) == 0) return opset >= 18 && index == 1;
+  if (op == "Pad") return opset >= 11 && index >= 1;
+  if (op == "ConstantOfShape") return index == 0;
+  if (op == "Split") return opset >= 13 && index == 1;
+  if (op == "Tile") return index == 1;
+  if (op == "Resize") return index >= 1;
+  if (op == "Upsample") return opset >= 9 && index == 1;
   return false;
 }
 
@@ -777,7 +785,9 @@ class Importer {
         throw UnsupportedError(
             fmt::format("domain '{}' is not supported (Loom reads the default ONNX domain only)",
                         node.domain()));
-      auto op = parse_op(node.op_type());
+      // Upsample (opsets 7-9) is Resize with asymmetric coordinates.
+      auto op = node.op_type() == "Upsample" ? std::optional<OpKind>(OpKind::Resize)
+                                             : parse_op(node.op_type());
       if (!op) throw UnsupportedError(fmt::format("op {} is not supported", node.op_type()));
       std::optional<Converted> converted;
       try {
@@ -1232,6 +1242,7 @@ class Importer {
         break;
       default:
         c.attrs = default_attrs(op);
+        convert_added_op(node, op, a, c, site);
         break;
     }
     auto unread = a.unread();
@@ -1244,6 +1255,314 @@ class Importer {
                                          unread.size() == 1 ? "is" : "are"));
     }
     return c;
+  }
+
+  // Reads an opset-18 `axes` input (or attribute) into one entry per input
+  // dim: `per_axis[k]` goes to axis axes[k]; dims not named get `fill`.
+  template <class T>
+  std::vector<T> expand_axes(const std::vector<T>& per_axis, const std::vector<int64_t>& axes,
+                             size_t rank, T fill, const ErrorSite& site, const char* what) {
+    if (axes.empty()) return per_axis;
+    if (per_axis.size() != axes.size())
+      throw ShapeError(
+          fmt::format("{} has {} values for {} axes", what, per_axis.size(), axes.size()), site);
+    std::vector<T> out(rank, fill);
+    for (size_t k = 0; k < axes.size(); ++k) {
+      int64_t ax = axes[k] < 0 ? axes[k] + static_cast<int64_t>(rank) : axes[k];
+      if (ax < 0 || ax >= static_cast<int64_t>(rank))
+        throw ShapeError(fmt::format("axes value {} is out of range for rank {}", axes[k], rank),
+                         site);
+      out[static_cast<size_t>(ax)] = per_axis[k];
+    }
+    return out;
+  }
+
+  size_t input_rank(const onnx::NodeProto& node, const ErrorSite& site) {
+    return type_of_name(node.input(0), site, 0).shape.size();
+  }
+
+  // Attributes of the ops added with the op-coverage work (issue 10), read
+  // with the same rules as convert(): every attribute either read or
+  // reported, constant inputs folded into attributes.
+  void convert_added_op(const onnx::NodeProto& node, OpKind op, AttrReader& a, Converted& c,
+                        const ErrorSite& site) {
+    auto float_or = [&](const char* n, float d) { return a.get_float(n).value_or(d); };
+    if (is_reduce(op)) {
+      ReduceAttrs at;
+      at.keepdims = a.get_bool("keepdims", true);
+      if (is_attribute_input(node.op_type(), opset_, 1)) {
+        if (auto* t = constant_input(node, 1, site, "axes", false))
+          at.axes = to_ints(*t, site, "axes");
+        at.noop_with_empty_axes = a.get_bool("noop_with_empty_axes", false);
+        c.inputs.resize(1);
+      } else {
+        at.axes = a.get_ints("axes").value_or(std::vector<int64_t>{});
+      }
+      c.attrs = at;
+      return;
+    }
+    switch (op) {
+      case OpKind::PRelu:
+        // Before opset 7 a 1-D slope is per channel (axis 1), not numpy-aligned.
+        if (opset_ < 7 && node.input_size() == 2 && input_rank(node, site) > 2) {
+          const Shape slope = type_of_name(node.input(1), site, 1).shape;
+          if (slope.size() == 1 && slope[0] > 1) {
+            c.legacy = LegacyRule::Broadcast;
+            c.legacy_axis = 1;
+          }
+        }
+        break;
+      case OpKind::HardSigmoid:
+        c.attrs = AlphaBetaAttrs{float_or("alpha", 0.2f), float_or("beta", 0.5f)};
+        break;
+      case OpKind::Selu:
+        c.attrs =
+            SeluAttrs{float_or("alpha", SeluAttrs{}.alpha), float_or("gamma", SeluAttrs{}.gamma)};
+        break;
+      case OpKind::Celu:
+      case OpKind::ThresholdedRelu:
+        c.attrs = AlphaAttrs{float_or("alpha", 1.f)};
+        break;
+      case OpKind::ArgMax:
+      case OpKind::ArgMin:
+        c.attrs = ArgReduceAttrs{a.get_int("axis").value_or(0), a.get_bool("keepdims", true),
+                                 a.get_bool("select_last_index", false)};
+        break;
+      case OpKind::LRN: {
+        auto size = a.get_int("size");
+        if (!size) throw ParseError("attribute 'size' is required", site);
+        c.attrs = LrnAttrs{float_or("alpha", 1e-4f), float_or("beta", 0.75f), float_or("bias", 1.f),
+                           *size};
+        break;
+      }
+      case OpKind::InstanceNormalization:
+        c.attrs = BatchNormAttrs{float_or("epsilon", 1e-5f)};
+        break;
+      case OpKind::LayerNormalization: {
+        if (a.get_int("stash_type").value_or(1) != 1)
+          throw UnsupportedError("stash_type other than 1 (float) is not supported");
+        c.attrs = LayerNormAttrs{a.get_int("axis").value_or(-1), float_or("epsilon", 1e-5f)};
+        break;
+      }
+      case OpKind::GlobalLpPool:
+        c.attrs = LpAttrs{a.get_int("p").value_or(2)};
+        break;
+      case OpKind::DepthToSpace:
+      case OpKind::SpaceToDepth: {
+        BlockAttrs at;
+        auto b = a.get_int("blocksize");
+        if (!b) throw ParseError("attribute 'blocksize' is required", site);
+        at.blocksize = *b;
+        if (op == OpKind::DepthToSpace) {
+          const std::string mode = a.get_string("mode").value_or("DCR");
+          auto m = parse_enum<DepthToSpaceMode>(mode);
+          if (!m) throw ParseError(fmt::format("mode '{}' is not DCR or CRD", mode), site);
+          at.mode = *m;
+        }
+        c.attrs = at;
+        break;
+      }
+      case OpKind::Cast: {
+        auto to = a.get_int("to");
+        if (!to) throw ParseError("attribute 'to' is required", site);
+        a.ignore("saturate");
+        auto dt = dtype_from_onnx(static_cast<int32_t>(*to));
+        if (!dt)
+          throw UnsupportedError(fmt::format("Cast to {} is not supported",
+                                             onnx_type_name(static_cast<int32_t>(*to))));
+        c.attrs = CastAttrs{*dt};
+        break;
+      }
+      case OpKind::ConstantOfShape: {
+        ConstantOfShapeAttrs at;
+        at.shape = to_ints(*constant_input(node, 0, site, "shape", true), site, "shape");
+        if (const auto* t = a.get_tensor("value"))
+          at.value = tensor_from_proto(*t, base_dir_, fmt::format("the value of '{}'", site.node));
+        c.inputs.clear();
+        c.attrs = at;
+        break;
+      }
+      case OpKind::Split: {
+        SplitAttrs at;
+        at.axis = a.get_int("axis").value_or(0);
+        if (opset_ < 13) {
+          at.split = a.get_ints("split").value_or(std::vector<int64_t>{});
+        } else if (auto* t = constant_input(node, 1, site, "split", false)) {
+          at.split = to_ints(*t, site, "split");
+        }
+        if (auto n = a.get_int("num_outputs"); n && *n != node.output_size())
+          throw ParseError(
+              fmt::format("num_outputs = {} but the node has {} outputs", *n, node.output_size()),
+              site);
+        c.inputs.resize(1);
+        c.attrs = at;
+        break;
+      }
+      case OpKind::Tile:
+        if (opset_ < 6) throw UnsupportedError("Tile before opset 6 (tiles/axis inputs)");
+        c.attrs =
+            TileAttrs{to_ints(*constant_input(node, 1, site, "repeats", true), site, "repeats")};
+        c.inputs.resize(1);
+        break;
+      case OpKind::Pad: {
+        PadAttrs at;
+        const std::string mode = a.get_string("mode").value_or("constant");
+        auto m = parse_enum<PadMode>(mode);
+        if (!m)
+          throw ParseError(fmt::format("mode '{}' is not constant, reflect, edge or wrap", mode),
+                           site);
+        at.mode = *m;
+        if (opset_ < 11) {
+          auto pads = a.get_ints(opset_ < 2 ? "paddings" : "pads");
+          if (!pads) throw ParseError("attribute 'pads' is required", site);
+          at.pads = *pads;
+          at.value = float_or("value", 0.f);
+        } else {
+          std::vector<int64_t> pads =
+              to_ints(*constant_input(node, 1, site, "pads", true), site, "pads");
+          if (auto* t = constant_input(node, 2, site, "constant_value", false))
+            at.value = static_cast<float>(to_scalar(*t, site, "constant_value"));
+          if (auto* t = constant_input(node, 3, site, "axes", false)) {
+            const std::vector<int64_t> axes = to_ints(*t, site, "axes");
+            const size_t rank = input_rank(node, site);
+            if (pads.size() != 2 * axes.size())
+              throw ShapeError(
+                  fmt::format("pads has {} values for {} axes", pads.size(), axes.size()), site);
+            std::vector<int64_t> begin(pads.begin(), pads.begin() + static_cast<long>(axes.size()));
+            std::vector<int64_t> end(pads.begin() + static_cast<long>(axes.size()), pads.end());
+            begin = expand_axes<int64_t>(begin, axes, rank, 0, site, "pads");
+            end = expand_axes<int64_t>(end, axes, rank, 0, site, "pads");
+            pads = begin;
+            pads.insert(pads.end(), end.begin(), end.end());
+          }
+          at.pads = pads;
+        }
+        c.inputs.resize(1);
+        c.attrs = at;
+        break;
+      }
+      case OpKind::ConvTranspose: {
+        ConvTransposeAttrs at;
+        at.kernel_shape = a.get_ints("kernel_shape").value_or(std::vector<int64_t>{});
+        at.strides = a.get_ints("strides").value_or(std::vector<int64_t>{});
+        at.pads = a.get_ints("pads").value_or(std::vector<int64_t>{});
+        at.dilations = a.get_ints("dilations").value_or(std::vector<int64_t>{});
+        at.output_padding = a.get_ints("output_padding").value_or(std::vector<int64_t>{});
+        at.output_shape = a.get_ints("output_shape").value_or(std::vector<int64_t>{});
+        at.group = a.get_int("group").value_or(1);
+        at.auto_pad = read_auto_pad(a);
+        // Some exporters give output_shape with the batch and channel dims.
+        const size_t rank = input_rank(node, site);
+        if (at.output_shape.size() == rank)
+          at.output_shape.erase(at.output_shape.begin(), at.output_shape.begin() + 2);
+        c.attrs = at;
+        break;
+      }
+      case OpKind::Resize:
+        c.attrs = read_resize(node, a, site);
+        c.inputs.resize(1);
+        break;
+      default:
+        break;
+    }
+  }
+
+  ResizeAttrs read_resize(const onnx::NodeProto& node, AttrReader& a, const ErrorSite& site) {
+    ResizeAttrs at;
+    const bool upsample = node.op_type() == "Upsample";
+    std::string mode = a.get_string("mode").value_or("nearest");
+    if (mode == "bilinear" || mode == "trilinear") mode = "linear";  // Upsample-7 spellings
+    auto m = parse_enum<ResizeMode>(mode);
+    if (!m) throw ParseError(fmt::format("mode '{}' is not nearest, linear or cubic", mode), site);
+    at.mode = *m;
+    const size_t rank = input_rank(node, site);
+    auto read_floats = [&](const Tensor& t) {
+      std::vector<float> v;
+      for (int64_t i = 0; i < t.numel(); ++i)
+        v.push_back(static_cast<float>(t.get_as_double(i)));
+      return v;
+    };
+    if (upsample || opset_ < 11) {
+      // Upsample and Resize-10: asymmetric coordinates; nearest rounds down.
+      at.coordinate_transformation_mode = CoordinateTransform::Asymmetric;
+      at.nearest_mode = NearestMode::Floor;
+      if (upsample && opset_ < 9) {
+        auto sc = a.get_floats("scales");
+        if (!sc) throw ParseError("attribute 'scales' is required", site);
+        at.scales = *sc;
+        a.ignore("height_scale");
+        a.ignore("width_scale");
+      } else {
+        at.scales = read_floats(*constant_input(node, 1, site, "scales", true));
+      }
+      return at;
+    }
+    const std::string coord = a.get_string("coordinate_transformation_mode").value_or("half_pixel");
+    auto ct = parse_enum<CoordinateTransform>(coord);
+    if (!ct)
+      throw ParseError(fmt::format("coordinate_transformation_mode '{}' is unknown", coord), site);
+    at.coordinate_transformation_mode = *ct;
+    const std::string nm = a.get_string("nearest_mode").value_or("round_prefer_floor");
+    auto nmode = parse_enum<NearestMode>(nm);
+    if (!nmode) throw ParseError(fmt::format("nearest_mode '{}' is unknown", nm), site);
+    at.nearest_mode = *nmode;
+    at.cubic_coeff_a = a.get_float("cubic_coeff_a").value_or(-0.75f);
+    at.exclude_outside = a.get_bool("exclude_outside", false);
+    at.extrapolation_value = a.get_float("extrapolation_value").value_or(0.f);
+    if (a.get_bool("antialias", false)) throw UnsupportedError("antialias = 1 is not supported");
+    const std::string policy = a.get_string("keep_aspect_ratio_policy").value_or("stretch");
+    std::vector<int64_t> axes = a.get_ints("axes").value_or(std::vector<int64_t>{});
+    if (auto* t = constant_input(node, 1, site, "roi", false); t && t->numel() > 0) {
+      std::vector<float> roi = read_floats(*t);
+      if (!axes.empty()) {
+        std::vector<float> b(roi.begin(), roi.begin() + static_cast<long>(roi.size() / 2));
+        std::vector<float> e(roi.begin() + static_cast<long>(roi.size() / 2), roi.end());
+        b = expand_axes<float>(b, axes, rank, 0.f, site, "roi");
+        e = expand_axes<float>(e, axes, rank, 1.f, site, "roi");
+        roi = b;
+        roi.insert(roi.end(), e.begin(), e.end());
+      }
+      at.roi = roi;
+    }
+    if (auto* t = constant_input(node, 2, site, "scales", false); t && t->numel() > 0)
+      at.scales = expand_axes<float>(read_floats(*t), axes, rank, 1.f, site, "scales");
+    if (auto* t = constant_input(node, 3, site, "sizes", false); t && t->numel() > 0) {
+      std::vector<int64_t> sizes = to_ints(*t, site, "sizes");
+      const Shape in = type_of_name(node.input(0), site, 0).shape;
+      if (policy != "stretch") {
+        // not_larger / not_smaller: one scale for the named axes, sizes rounded.
+        const std::vector<int64_t> named = axes.empty() ? [&] {
+          std::vector<int64_t> all(rank);
+          for (size_t d = 0; d < rank; ++d) all[d] = static_cast<int64_t>(d);
+          return all;
+        }() : axes;
+        double scale = policy == "not_larger" ? 1e300 : 0;
+        for (size_t k = 0; k < named.size(); ++k) {
+          const size_t d =
+              static_cast<size_t>(named[k] < 0 ? named[k] + static_cast<int64_t>(rank) : named[k]);
+          const double s = static_cast<double>(sizes[k]) / static_cast<double>(in[d]);
+          scale = policy == "not_larger" ? std::min(scale, s) : std::max(scale, s);
+        }
+        for (size_t k = 0; k < named.size(); ++k) {
+          const size_t d =
+              static_cast<size_t>(named[k] < 0 ? named[k] + static_cast<int64_t>(rank) : named[k]);
+          sizes[k] = static_cast<int64_t>(std::round(scale * static_cast<double>(in[d])));
+        }
+      }
+      std::vector<int64_t> full = in;
+      if (!axes.empty()) {
+        for (size_t k = 0; k < axes.size(); ++k)
+          full[static_cast<size_t>(axes[k] < 0 ? axes[k] + static_cast<int64_t>(rank) : axes[k])] =
+              sizes[k];
+      } else {
+        full = sizes;
+      }
+      at.sizes = full;
+      at.scales.clear();
+    }
+    if (at.scales.empty() && at.sizes.empty())
+      throw ParseError("Resize needs scales or sizes", site);
+    return at;
   }
 
   Tensor read_constant(AttrReader& a, const ErrorSite& site) {
