@@ -24,7 +24,7 @@ class CopyKernel final : public Kernel {
     for (const CopyPiece& p : pieces_) {
       const std::byte* src =
           p.constant.defined() ? p.constant.raw() : inputs[static_cast<size_t>(p.input)].data;
-      std::byte* dst = outputs[0].data;
+      std::byte* dst = outputs[static_cast<size_t>(p.output)].data;
       copy(p, 0, src + p.src_offset * static_cast<int64_t>(elem_),
            dst + p.dst_offset * static_cast<int64_t>(elem_));
     }

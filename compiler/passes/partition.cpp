@@ -5,10 +5,12 @@
 //    step loop is generated for exactly one layer).
 //  - Reshape, Flatten, Squeeze, Unsqueeze, Identity and Dropout without a
 //    used mask: an Alias group, a view of its input's buffer (no kernel).
-//  - Transpose, Slice, Concat: a Movement group (one strided copy).
-//  - Shape, Gather, Expand: no backend generates code for them, so they
-//    must have been folded (fold_constants folds Shape always, Gather and
-//    Expand of constants); one left here, reading run-time data, is an
+//  - Transpose, Slice, Concat, Split, Expand, Tile, DepthToSpace,
+//    SpaceToDepth, Gather and Cast: a Movement group (strided copies, the
+//    bounds-checked run-time gather, or the dtype conversion), on any dtype.
+//  - Shape, ConstantOfShape, Range: no backend generates code for them, so
+//    they must have been folded (fold_constants folds Shape always, the
+//    others when their inputs are constants); one left here is an
 //    UnsupportedError naming the node.
 //  - Everything else is Halide's. A Conv, Gemm or MatMul opens a group; an
 //    elementwise op (bias Add, activation, ...) joins the group whose last
@@ -59,10 +61,17 @@ GroupBackend backend_of(const Graph& g, const Node& n, const std::vector<int64_t
     case OpKind::Transpose:
     case OpKind::Slice:
     case OpKind::Concat:
+    case OpKind::Split:
+    case OpKind::Expand:
+    case OpKind::Tile:
+    case OpKind::DepthToSpace:
+    case OpKind::SpaceToDepth:
+    case OpKind::Gather:
+    case OpKind::Cast:
       return GroupBackend::Movement;
     case OpKind::Shape:
-    case OpKind::Gather:
-    case OpKind::Expand: {
+    case OpKind::ConstantOfShape:
+    case OpKind::Range: {
       std::string why = "its output is too large to fold into a constant";
       for (size_t i = 0; i < n.inputs.size(); ++i)
         if (n.inputs[i] != kNoValue && !g.is_constant(n.inputs[i])) {
