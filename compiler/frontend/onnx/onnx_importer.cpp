@@ -3,7 +3,11 @@
 // the shape-fixing tensor inputs (Reshape/Expand shape, Slice
 // starts/ends/axes/steps, Squeeze/Unsqueeze axes, Clip min/max, Dropout
 // training_mode) into attributes. Unsupported nodes are collected and reported
-// together so a user learns everything a model needs in one run.
+// together so a user learns everything a model needs in one run. Reading an
+// op's attributes is the job of its family's converter (import_context.h:
+// import_conv_pool.cpp, import_dense.cpp, import_elementwise.cpp,
+// import_normalization.cpp, import_structure.cpp, import_recurrent.cpp);
+// convert() checks attribute opsets, dispatches, and reports what no one read.
 //
 // Shape arithmetic is evaluated here instead of being imported as nodes:
 // exporters compute those shape inputs from Shape(x) (PyTorch's zero initial
@@ -31,6 +35,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/frontend/onnx/import_context.h"
 #include "compiler/frontend/onnx/onnx_model_proto.h"
 #include "compiler/frontend/onnx/onnx_tensor.h"
 #include "compiler/frontend/onnx/read_file.h"
@@ -41,7 +46,20 @@
 
 namespace loom {
 
+using onnx_frontend::AttrReader;
+using onnx_frontend::ConstantInputs;
+using onnx_frontend::convert_conv_pool;
+using onnx_frontend::convert_dense;
+using onnx_frontend::convert_elementwise;
+using onnx_frontend::convert_normalization;
+using onnx_frontend::convert_recurrent;
+using onnx_frontend::convert_reduction;
+using onnx_frontend::convert_resampling;
+using onnx_frontend::convert_structure;
+using onnx_frontend::Converted;
 using onnx_frontend::dtype_from_onnx;
+using onnx_frontend::ImportContext;
+using onnx_frontend::LegacyRule;
 using onnx_frontend::onnx_type_name;
 using onnx_frontend::tensor_from_proto;
 
@@ -174,125 +192,8 @@ void check_attribute_opsets(const onnx::NodeProto& node, int64_t opset) {
       }
 }
 
-std::string attr_type_name(int t) {
-  using A = onnx::AttributeProto;
-  if (A::AttributeType_IsValid(t)) return A::AttributeType_Name(static_cast<A::AttributeType>(t));
-  return fmt::format("type {}", t);
-}
-
-// Reads a node's attributes by name and type, remembering which were read so
-// that attributes Loom does not know are reported rather than silently dropped.
-class AttrReader {
- public:
-  AttrReader(const onnx::NodeProto& node, ErrorSite site) : node_(node), site_(std::move(site)) {
-    for (const auto& a : node.attribute()) {
-      if (a.name().empty()) throw ParseError("an attribute has an empty name", site_);
-      if (!by_name_.emplace(a.name(), &a).second)
-        throw ParseError(fmt::format("attribute '{}' is given twice", a.name()), site_);
-    }
-  }
-
-  bool has(const std::string& name) const { return by_name_.count(name) != 0; }
-  void ignore(const std::string& name) { read_.insert(name); }
-
-  std::optional<int64_t> get_int(const std::string& name) {
-    const auto* a = get(name, onnx::AttributeProto::INT);
-    return a ? std::optional<int64_t>(a->i()) : std::nullopt;
-  }
-  std::optional<float> get_float(const std::string& name) {
-    const auto* a = get(name, onnx::AttributeProto::FLOAT);
-    return a ? std::optional<float>(a->f()) : std::nullopt;
-  }
-  std::optional<std::string> get_string(const std::string& name) {
-    const auto* a = get(name, onnx::AttributeProto::STRING);
-    return a ? std::optional<std::string>(a->s()) : std::nullopt;
-  }
-  std::optional<std::vector<int64_t>> get_ints(const std::string& name) {
-    const auto* a = get(name, onnx::AttributeProto::INTS);
-    if (!a) return std::nullopt;
-    return std::vector<int64_t>(a->ints().begin(), a->ints().end());
-  }
-  std::optional<std::vector<float>> get_floats(const std::string& name) {
-    const auto* a = get(name, onnx::AttributeProto::FLOATS);
-    if (!a) return std::nullopt;
-    return std::vector<float>(a->floats().begin(), a->floats().end());
-  }
-  std::optional<std::vector<std::string>> get_strings(const std::string& name) {
-    const auto* a = get(name, onnx::AttributeProto::STRINGS);
-    if (!a) return std::nullopt;
-    return std::vector<std::string>(a->strings().begin(), a->strings().end());
-  }
-  const onnx::TensorProto* get_tensor(const std::string& name) {
-    const auto* a = get(name, onnx::AttributeProto::TENSOR);
-    return a ? &a->t() : nullptr;
-  }
-  bool get_bool(const std::string& name, bool fallback) {
-    auto v = get_int(name);
-    if (!v) return fallback;
-    if (*v != 0 && *v != 1)
-      throw ParseError(fmt::format("attribute '{}' is {}, expected 0 or 1", name, *v), site_);
-    return *v == 1;
-  }
-
-  std::vector<std::string> unread() const {
-    std::vector<std::string> names;
-    for (const auto& a : node_.attribute())
-      if (!read_.count(a.name())) names.push_back(a.name());
-    return names;
-  }
-
- private:
-  const onnx::AttributeProto* get(const std::string& name,
-                                  onnx::AttributeProto::AttributeType want) {
-    auto it = by_name_.find(name);
-    if (it == by_name_.end()) return nullptr;
-    read_.insert(name);
-    const onnx::AttributeProto* a = it->second;
-    if (a->type() == want) return a;
-    // Models from before IR version 2 may leave the type unset; accept the
-    // value if the matching field is the one filled in.
-    if (a->type() == onnx::AttributeProto::UNDEFINED) {
-      using A = onnx::AttributeProto;
-      bool ok = (want == A::INT && a->has_i()) || (want == A::FLOAT && a->has_f()) ||
-                (want == A::STRING && a->has_s()) || (want == A::TENSOR && a->has_t()) ||
-                (want == A::INTS && a->ints_size() > 0) ||
-                (want == A::FLOATS && a->floats_size() > 0) ||
-                (want == A::STRINGS && a->strings_size() > 0);
-      if (ok) return a;
-    }
-    throw ParseError(fmt::format("attribute '{}' is {}, expected {}", name,
-                                 attr_type_name(a->type()), attr_type_name(want)),
-                     site_);
-  }
-
-  const onnx::NodeProto& node_;
-  ErrorSite site_;
-  std::unordered_map<std::string, const onnx::AttributeProto*> by_name_;
-  std::unordered_set<std::string> read_;
-};
-
 // Thrown when a constant input comes from a node that could not be imported.
 struct PoisonedInput {};
-
-// Rules of opsets before 7 that need the types of a node's inputs, so they
-// are applied while the node is built rather than when its attributes are read.
-enum class LegacyRule : uint8_t {
-  None,
-  SameShape,         // Add/Sub/Mul/Div without broadcast: both inputs have one shape
-  Broadcast,         // Add/Sub/Mul/Div with broadcast = 1 (axis in legacy_axis)
-  GemmExactC,        // Gemm without broadcast: C is exactly [M, N]
-  BatchNormPerValue  // BatchNormalization with spatial = 0
-};
-
-// One ONNX node translated to Loom terms.
-struct Converted {
-  OpKind op = OpKind::Identity;
-  Attrs attrs;
-  std::vector<std::string> inputs;  // tensor inputs in Loom's order; "" absent
-  std::optional<Tensor> constant;   // the value of a Constant node
-  LegacyRule legacy = LegacyRule::None;
-  std::optional<int64_t> legacy_axis;  // LegacyRule::Broadcast: where B lines up with A
-};
 
 std::vector<OnnxInputInfo> analyze_inputs(const onnx::ModelProto& model) {
   const auto& g = model.graph();
@@ -331,7 +232,7 @@ std::vector<OnnxInputInfo> analyze_inputs(const onnx::ModelProto& model) {
   return infos;
 }
 
-class Importer {
+class Importer final : public ConstantInputs {
  public:
   Importer(const onnx::ModelProto& model, const ImportOptions& options, std::string base_dir)
       : model_(model),
@@ -923,7 +824,7 @@ class Importer {
 
   // The value of input `i` when it must be a constant; null when absent.
   const Tensor* constant_input(const onnx::NodeProto& node, size_t i, const ErrorSite& site,
-                               const char* role, bool required) {
+                               const char* role, bool required) override {
     const std::string name = i < static_cast<size_t>(node.input_size())
                                  ? node.input(static_cast<int>(i))
                                  : std::string();
@@ -945,7 +846,14 @@ class Importer {
   }
 
   // The value of input `i` if it happens to be constant; null otherwise.
-  const Tensor* maybe_constant_input(const onnx::NodeProto& node, size_t i) {
+  TensorType input_type(const onnx::NodeProto& node, size_t i, const ErrorSite& site) override {
+    const std::string name =
+        i < static_cast<size_t>(node.input_size()) ? node.input(static_cast<int>(i)) : "";
+    if (name.empty()) throw ParseError(fmt::format("input {} is missing", i), site);
+    return type_of_name(name, site, i);
+  }
+
+  const Tensor* maybe_constant_input(const onnx::NodeProto& node, size_t i) override {
     if (i >= static_cast<size_t>(node.input_size())) return nullptr;
     const std::string& name = node.input(static_cast<int>(i));
     if (auto it = constants_.find(name); it != constants_.end()) return &it->second;
@@ -954,40 +862,8 @@ class Importer {
     return nullptr;
   }
 
-  static std::vector<int64_t> to_ints(const Tensor& t, const ErrorSite& site, const char* role) {
-    if (!is_integer(t.dtype()))
-      throw ShapeError(
-          fmt::format("the {} input must be an integer tensor, got {}", role, type_str(t.type())),
-          site);
-    if (t.rank() > 1)
-      throw ShapeError(
-          fmt::format("the {} input must be a 1-D tensor, got {}", role, type_str(t.type())), site);
-    std::vector<int64_t> v;
-    for (int64_t i = 0; i < t.numel(); ++i)
-      v.push_back(t.get_as_int(i));
-    return v;
-  }
-
-  static double to_scalar(const Tensor& t, const ErrorSite& site, const char* role) {
-    if (t.numel() != 1 || t.dtype() == DType::f16 || t.dtype() == DType::bf16)
-      throw ShapeError(
-          fmt::format("the {} input must be a single number, got {}", role, type_str(t.type())),
-          site);
-    return t.dtype() == DType::boolean ? (t.data<bool>()[0] ? 1.0 : 0.0) : t.get_as_double(0);
-  }
-
   static std::vector<std::string> all_inputs(const onnx::NodeProto& node) {
     return {node.input().begin(), node.input().end()};
-  }
-
-  static AutoPad read_auto_pad(AttrReader& a) {
-    auto s = a.get_string("auto_pad");
-    if (!s) return AutoPad::NotSet;
-    auto v = parse_enum<AutoPad>(*s);
-    if (!v)
-      throw UnsupportedError(
-          fmt::format("auto_pad '{}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID", *s));
-    return *v;
   }
 
   Converted convert(const onnx::NodeProto& node, OpKind op, const ErrorSite& site) {
@@ -999,252 +875,14 @@ class Importer {
     // An in-place hint of early opsets with no effect on results (where an op
     // never had it, it stays unread and is reported).
     if (has_attribute_range(node.op_type(), "consumed_inputs")) a.ignore("consumed_inputs");
-    auto present_outputs = [&] {
-      int n = 0;
-      for (const auto& o : node.output())
-        n += !o.empty();
-      return n;
-    };
-    switch (op) {
-      case OpKind::Conv: {
-        ConvAttrs at;
-        at.kernel_shape = a.get_ints("kernel_shape").value_or(std::vector<int64_t>{});
-        at.strides = a.get_ints("strides").value_or(std::vector<int64_t>{});
-        at.pads = a.get_ints("pads").value_or(std::vector<int64_t>{});
-        at.dilations = a.get_ints("dilations").value_or(std::vector<int64_t>{});
-        at.group = a.get_int("group").value_or(1);
-        at.auto_pad = read_auto_pad(a);
-        c.attrs = at;
-        break;
-      }
-      case OpKind::MaxPool:
-      case OpKind::AveragePool: {
-        PoolAttrs at;
-        auto ks = a.get_ints("kernel_shape");
-        if (!ks) throw ParseError("attribute 'kernel_shape' is required", site);
-        at.kernel_shape = *ks;
-        at.strides = a.get_ints("strides").value_or(std::vector<int64_t>{});
-        at.pads = a.get_ints("pads").value_or(std::vector<int64_t>{});
-        at.auto_pad = read_auto_pad(a);
-        at.ceil_mode = a.get_bool("ceil_mode", false);
-        if (op == OpKind::MaxPool && opset_ < 8 && present_outputs() > 1)
-          throw ParseError(
-              fmt::format("MaxPool has no Indices output before opset 8 (opset {})", opset_), site);
-        if (op == OpKind::MaxPool) {
-          at.dilations = a.get_ints("dilations").value_or(std::vector<int64_t>{});
-          at.storage_order = a.get_int("storage_order").value_or(0);
-          if (at.storage_order != 0 && at.storage_order != 1)
-            throw ParseError(
-                fmt::format("attribute 'storage_order' is {}, expected 0 or 1", at.storage_order),
-                site);
-        } else {
-          at.count_include_pad = a.get_bool("count_include_pad", false);
-        }
-        c.attrs = at;
-        break;
-      }
-      case OpKind::Gemm: {
-        GemmAttrs at;
-        at.alpha = a.get_float("alpha").value_or(1.f);
-        at.beta = a.get_float("beta").value_or(1.f);
-        at.trans_a = a.get_bool("transA", false);
-        at.trans_b = a.get_bool("transB", false);
-        if (opset_ < 11 && (node.input_size() < 3 || node.input(2).empty()))
-          throw ParseError(fmt::format("input C is required before opset 11 (opset {})", opset_),
-                           site);
-        // Before opset 7 C broadcasts only when asked to; otherwise it is [M, N].
-        if (opset_ < 7 && !a.get_bool("broadcast", false)) c.legacy = LegacyRule::GemmExactC;
-        c.attrs = at;
-        break;
-      }
-      case OpKind::Add:
-      case OpKind::Sub:
-      case OpKind::Mul:
-      case OpKind::Div:
-        if (opset_ < 7) {
-          const bool broadcast = a.get_bool("broadcast", false);
-          auto axis = a.get_int("axis");
-          c.legacy = broadcast ? LegacyRule::Broadcast : LegacyRule::SameShape;
-          if (broadcast) c.legacy_axis = axis;
-        }
-        c.attrs = default_attrs(op);
-        break;
-      case OpKind::BatchNormalization: {
-        BatchNormAttrs at;
-        at.epsilon = a.get_float("epsilon").value_or(1e-5f);
-        a.ignore("momentum");  // only used when training
-        // Before opset 7 the mode is an attribute, and its default is training.
-        if (opset_ < 7 && !a.get_bool("is_test", false))
-          throw UnsupportedError(
-              "is_test = 0 (training mode: statistics of the batch) is not supported; Loom "
-              "runs inference only");
-        if (!a.get_bool("spatial", true)) c.legacy = LegacyRule::BatchNormPerValue;
-        if (a.get_bool("training_mode", false))
-          throw UnsupportedError("training_mode = 1 is not supported (inference only)");
-        if (present_outputs() > 1)
-          throw UnsupportedError(fmt::format(
-              "{} outputs requested; only Y is supported (the others exist in training mode)",
-              present_outputs()));
-        c.attrs = at;
-        break;
-      }
-      case OpKind::LeakyRelu:
-        c.attrs = AlphaAttrs{a.get_float("alpha").value_or(0.01f)};
-        break;
-      case OpKind::Elu:
-        c.attrs = AlphaAttrs{a.get_float("alpha").value_or(1.f)};
-        break;
-      case OpKind::Clip: {
-        ClipAttrs at;
-        if (opset_ < 11) {
-          if (auto v = a.get_float("min")) at.min = *v;
-          if (auto v = a.get_float("max")) at.max = *v;
-        } else {
-          if (auto* t = constant_input(node, 1, site, "min", false))
-            at.min = static_cast<float>(to_scalar(*t, site, "min"));
-          if (auto* t = constant_input(node, 2, site, "max", false))
-            at.max = static_cast<float>(to_scalar(*t, site, "max"));
-          c.inputs.resize(1);
-        }
-        c.attrs = at;
-        break;
-      }
-      case OpKind::Softmax:
-      case OpKind::LogSoftmax: {
-        SoftmaxAttrs at;
-        at.coerce_2d = opset_ < 13;
-        at.axis = a.get_int("axis").value_or(opset_ < 13 ? 1 : -1);
-        c.attrs = at;
-        break;
-      }
-      case OpKind::Flatten:
-        c.attrs = AxisAttrs{a.get_int("axis").value_or(1)};
-        break;
-      case OpKind::Concat: {
-        auto axis = a.get_int("axis");
-        // Concat-1 (opsets 1 to 3) has a default axis of 1; later versions require it.
-        if (!axis && opset_ < 4) axis = 1;
-        if (!axis) throw ParseError("attribute 'axis' is required", site);
-        c.attrs = AxisAttrs{*axis};
-        break;
-      }
-      case OpKind::Reshape: {
-        ReshapeAttrs at;
-        if (opset_ < 5) {
-          auto shape = a.get_ints("shape");
-          if (!shape) throw ParseError("attribute 'shape' is required before opset 5", site);
-          at.shape = *shape;
-        } else {
-          at.shape = to_ints(*constant_input(node, 1, site, "shape", true), site, "shape");
-        }
-        at.allow_zero = a.get_bool("allowzero", false);
-        c.inputs.resize(1);
-        c.attrs = at;
-        break;
-      }
-      case OpKind::Transpose:
-        c.attrs = TransposeAttrs{a.get_ints("perm").value_or(std::vector<int64_t>{})};
-        break;
-      case OpKind::Shape: {
-        ShapeAttrs at;
-        if (auto v = a.get_int("start")) at.start = *v;
-        if (auto v = a.get_int("end")) at.end = *v;
-        c.attrs = at;
-        break;
-      }
-      case OpKind::Gather:
-        c.attrs = AxisAttrs{a.get_int("axis").value_or(0)};
-        break;
-      case OpKind::Expand:
-        if (opset_ < 8)
-          throw UnsupportedError(
-              fmt::format("Expand exists from opset 8; the model uses opset {}", opset_));
-        c.attrs =
-            ExpandAttrs{to_ints(*constant_input(node, 1, site, "shape", true), site, "shape")};
-        c.inputs.resize(1);
-        break;
-      case OpKind::Squeeze:
-      case OpKind::Unsqueeze: {
-        AxesAttrs at;
-        const bool required = op == OpKind::Unsqueeze;
-        if (opset_ < 13) {
-          auto axes = a.get_ints("axes");
-          if (!axes && required) throw ParseError("attribute 'axes' is required", site);
-          at.axes = axes.value_or(std::vector<int64_t>{});
-        } else if (auto* t = constant_input(node, 1, site, "axes", required)) {
-          at.axes = to_ints(*t, site, "axes");
-        }
-        c.inputs.resize(1);
-        c.attrs = at;
-        break;
-      }
-      case OpKind::Slice: {
-        SliceAttrs at;
-        if (opset_ < 10) {
-          auto starts = a.get_ints("starts");
-          auto ends = a.get_ints("ends");
-          if (!starts || !ends)
-            throw ParseError("attributes 'starts' and 'ends' are required", site);
-          at.starts = *starts;
-          at.ends = *ends;
-          at.axes = a.get_ints("axes").value_or(std::vector<int64_t>{});
-        } else {
-          at.starts = to_ints(*constant_input(node, 1, site, "starts", true), site, "starts");
-          at.ends = to_ints(*constant_input(node, 2, site, "ends", true), site, "ends");
-          if (auto* t = constant_input(node, 3, site, "axes", false))
-            at.axes = to_ints(*t, site, "axes");
-          if (auto* t = constant_input(node, 4, site, "steps", false))
-            at.steps = to_ints(*t, site, "steps");
-        }
-        c.inputs.resize(1);
-        c.attrs = at;
-        break;
-      }
-      case OpKind::Dropout: {
-        DropoutAttrs at;
-        if (opset_ < 10 && present_outputs() > 1)
-          throw UnsupportedError(
-              "the mask output before opset 10 has the input's element type; Loom's mask is "
-              "boolean");
-        if (opset_ < 12) {
-          at.ratio = a.get_float("ratio").value_or(0.5f);
-          // Before opset 7 the mode is an attribute, and its default is
-          // training, where a nonzero ratio zeroes random elements.
-          if (opset_ < 7 && !a.get_bool("is_test", false) && at.ratio != 0.f)
-            throw UnsupportedError(fmt::format(
-                "is_test = 0 (training mode: random dropout with ratio {}) is not supported; "
-                "Loom runs inference only",
-                at.ratio));
-        } else {
-          a.ignore("seed");
-          // The ratio does not change inference results, so a non-constant
-          // one is harmless; training mode would.
-          if (auto* t = maybe_constant_input(node, 1))
-            at.ratio = static_cast<float>(to_scalar(*t, site, "ratio"));
-          if (auto* t = constant_input(node, 2, site, "training_mode", false))
-            if (to_scalar(*t, site, "training_mode") != 0)
-              throw UnsupportedError("training_mode = true is not supported (inference only)");
-        }
-        c.inputs.resize(1);
-        c.attrs = at;
-        break;
-      }
-      case OpKind::Constant: {
-        c.constant = read_constant(a, site);
-        c.inputs.clear();
-        c.attrs = ConstantAttrs{*c.constant};
-        break;
-      }
-      case OpKind::RNN:
-      case OpKind::LSTM:
-      case OpKind::GRU:
-        c.attrs = read_recurrent(a, op, site);
-        break;
-      default:
-        c.attrs = default_attrs(op);
-        convert_added_op(node, op, a, c, site);
-        break;
-    }
+    ImportContext ctx{node, site, a, opset_, base_dir_, *this};
+    // Each op family (import_context.h) reads the attributes of its ops; an
+    // op with no attributes of its own takes their defaults.
+    if (!convert_conv_pool(ctx, op, c) && !convert_dense(ctx, op, c) &&
+        !convert_elementwise(ctx, op, c) && !convert_normalization(ctx, op, c) &&
+        !convert_structure(ctx, op, c) && !convert_recurrent(ctx, op, c) &&
+        !convert_reduction(ctx, op, c) && !convert_resampling(ctx, op, c))
+      c.attrs = default_attrs(op);
     auto unread = a.unread();
     if (!unread.empty()) {
       std::string names;
@@ -1255,373 +893,6 @@ class Importer {
                                          unread.size() == 1 ? "is" : "are"));
     }
     return c;
-  }
-
-  // Reads an opset-18 `axes` input (or attribute) into one entry per input
-  // dim: `per_axis[k]` goes to axis axes[k]; dims not named get `fill`.
-  template <class T>
-  std::vector<T> expand_axes(const std::vector<T>& per_axis, const std::vector<int64_t>& axes,
-                             size_t rank, T fill, const ErrorSite& site, const char* what) {
-    if (axes.empty()) return per_axis;
-    if (per_axis.size() != axes.size())
-      throw ShapeError(
-          fmt::format("{} has {} values for {} axes", what, per_axis.size(), axes.size()), site);
-    std::vector<T> out(rank, fill);
-    for (size_t k = 0; k < axes.size(); ++k) {
-      int64_t ax = axes[k] < 0 ? axes[k] + static_cast<int64_t>(rank) : axes[k];
-      if (ax < 0 || ax >= static_cast<int64_t>(rank))
-        throw ShapeError(fmt::format("axes value {} is out of range for rank {}", axes[k], rank),
-                         site);
-      out[static_cast<size_t>(ax)] = per_axis[k];
-    }
-    return out;
-  }
-
-  size_t input_rank(const onnx::NodeProto& node, const ErrorSite& site) {
-    return type_of_name(node.input(0), site, 0).shape.size();
-  }
-
-  // Attributes of the ops added with the op-coverage work (issue 10), read
-  // with the same rules as convert(): every attribute either read or
-  // reported, constant inputs folded into attributes.
-  void convert_added_op(const onnx::NodeProto& node, OpKind op, AttrReader& a, Converted& c,
-                        const ErrorSite& site) {
-    auto float_or = [&](const char* n, float d) { return a.get_float(n).value_or(d); };
-    if (is_reduce(op)) {
-      ReduceAttrs at;
-      at.keepdims = a.get_bool("keepdims", true);
-      if (is_attribute_input(node.op_type(), opset_, 1)) {
-        if (auto* t = constant_input(node, 1, site, "axes", false))
-          at.axes = to_ints(*t, site, "axes");
-        at.noop_with_empty_axes = a.get_bool("noop_with_empty_axes", false);
-        c.inputs.resize(1);
-      } else {
-        at.axes = a.get_ints("axes").value_or(std::vector<int64_t>{});
-      }
-      c.attrs = at;
-      return;
-    }
-    switch (op) {
-      case OpKind::PRelu:
-        // Before opset 7 a 1-D slope is per channel (axis 1), not numpy-aligned.
-        if (opset_ < 7 && node.input_size() == 2 && input_rank(node, site) > 2) {
-          const Shape slope = type_of_name(node.input(1), site, 1).shape;
-          if (slope.size() == 1 && slope[0] > 1) {
-            c.legacy = LegacyRule::Broadcast;
-            c.legacy_axis = 1;
-          }
-        }
-        break;
-      case OpKind::HardSigmoid:
-        c.attrs = AlphaBetaAttrs{float_or("alpha", 0.2f), float_or("beta", 0.5f)};
-        break;
-      case OpKind::Selu:
-        c.attrs =
-            SeluAttrs{float_or("alpha", SeluAttrs{}.alpha), float_or("gamma", SeluAttrs{}.gamma)};
-        break;
-      case OpKind::Celu:
-      case OpKind::ThresholdedRelu:
-        c.attrs = AlphaAttrs{float_or("alpha", 1.f)};
-        break;
-      case OpKind::ArgMax:
-      case OpKind::ArgMin:
-        c.attrs = ArgReduceAttrs{a.get_int("axis").value_or(0), a.get_bool("keepdims", true),
-                                 a.get_bool("select_last_index", false)};
-        break;
-      case OpKind::LRN: {
-        auto size = a.get_int("size");
-        if (!size) throw ParseError("attribute 'size' is required", site);
-        c.attrs = LrnAttrs{float_or("alpha", 1e-4f), float_or("beta", 0.75f), float_or("bias", 1.f),
-                           *size};
-        break;
-      }
-      case OpKind::InstanceNormalization:
-        c.attrs = BatchNormAttrs{float_or("epsilon", 1e-5f)};
-        break;
-      case OpKind::LayerNormalization: {
-        if (a.get_int("stash_type").value_or(1) != 1)
-          throw UnsupportedError("stash_type other than 1 (float) is not supported");
-        c.attrs = LayerNormAttrs{a.get_int("axis").value_or(-1), float_or("epsilon", 1e-5f)};
-        break;
-      }
-      case OpKind::GlobalLpPool:
-        c.attrs = LpAttrs{a.get_int("p").value_or(2)};
-        break;
-      case OpKind::DepthToSpace:
-      case OpKind::SpaceToDepth: {
-        BlockAttrs at;
-        auto b = a.get_int("blocksize");
-        if (!b) throw ParseError("attribute 'blocksize' is required", site);
-        at.blocksize = *b;
-        if (op == OpKind::DepthToSpace) {
-          const std::string mode = a.get_string("mode").value_or("DCR");
-          auto m = parse_enum<DepthToSpaceMode>(mode);
-          if (!m) throw ParseError(fmt::format("mode '{}' is not DCR or CRD", mode), site);
-          at.mode = *m;
-        }
-        c.attrs = at;
-        break;
-      }
-      case OpKind::Cast: {
-        auto to = a.get_int("to");
-        if (!to) throw ParseError("attribute 'to' is required", site);
-        a.ignore("saturate");
-        auto dt = dtype_from_onnx(static_cast<int32_t>(*to));
-        if (!dt)
-          throw UnsupportedError(fmt::format("Cast to {} is not supported",
-                                             onnx_type_name(static_cast<int32_t>(*to))));
-        c.attrs = CastAttrs{*dt};
-        break;
-      }
-      case OpKind::ConstantOfShape: {
-        ConstantOfShapeAttrs at;
-        at.shape = to_ints(*constant_input(node, 0, site, "shape", true), site, "shape");
-        if (const auto* t = a.get_tensor("value"))
-          at.value = tensor_from_proto(*t, base_dir_, fmt::format("the value of '{}'", site.node));
-        c.inputs.clear();
-        c.attrs = at;
-        break;
-      }
-      case OpKind::Split: {
-        SplitAttrs at;
-        at.axis = a.get_int("axis").value_or(0);
-        if (opset_ < 13) {
-          at.split = a.get_ints("split").value_or(std::vector<int64_t>{});
-        } else if (auto* t = constant_input(node, 1, site, "split", false)) {
-          at.split = to_ints(*t, site, "split");
-        }
-        if (auto n = a.get_int("num_outputs"); n && *n != node.output_size())
-          throw ParseError(
-              fmt::format("num_outputs = {} but the node has {} outputs", *n, node.output_size()),
-              site);
-        c.inputs.resize(1);
-        c.attrs = at;
-        break;
-      }
-      case OpKind::Tile:
-        if (opset_ < 6) throw UnsupportedError("Tile before opset 6 (tiles/axis inputs)");
-        c.attrs =
-            TileAttrs{to_ints(*constant_input(node, 1, site, "repeats", true), site, "repeats")};
-        c.inputs.resize(1);
-        break;
-      case OpKind::Pad: {
-        PadAttrs at;
-        const std::string mode = a.get_string("mode").value_or("constant");
-        auto m = parse_enum<PadMode>(mode);
-        if (!m)
-          throw ParseError(fmt::format("mode '{}' is not constant, reflect, edge or wrap", mode),
-                           site);
-        at.mode = *m;
-        if (opset_ < 11) {
-          auto pads = a.get_ints(opset_ < 2 ? "paddings" : "pads");
-          if (!pads) throw ParseError("attribute 'pads' is required", site);
-          at.pads = *pads;
-          at.value = float_or("value", 0.f);
-        } else {
-          std::vector<int64_t> pads =
-              to_ints(*constant_input(node, 1, site, "pads", true), site, "pads");
-          if (auto* t = constant_input(node, 2, site, "constant_value", false))
-            at.value = static_cast<float>(to_scalar(*t, site, "constant_value"));
-          if (auto* t = constant_input(node, 3, site, "axes", false)) {
-            const std::vector<int64_t> axes = to_ints(*t, site, "axes");
-            const size_t rank = input_rank(node, site);
-            if (pads.size() != 2 * axes.size())
-              throw ShapeError(
-                  fmt::format("pads has {} values for {} axes", pads.size(), axes.size()), site);
-            std::vector<int64_t> begin(pads.begin(), pads.begin() + static_cast<long>(axes.size()));
-            std::vector<int64_t> end(pads.begin() + static_cast<long>(axes.size()), pads.end());
-            begin = expand_axes<int64_t>(begin, axes, rank, 0, site, "pads");
-            end = expand_axes<int64_t>(end, axes, rank, 0, site, "pads");
-            pads = begin;
-            pads.insert(pads.end(), end.begin(), end.end());
-          }
-          at.pads = pads;
-        }
-        c.inputs.resize(1);
-        c.attrs = at;
-        break;
-      }
-      case OpKind::ConvTranspose: {
-        ConvTransposeAttrs at;
-        at.kernel_shape = a.get_ints("kernel_shape").value_or(std::vector<int64_t>{});
-        at.strides = a.get_ints("strides").value_or(std::vector<int64_t>{});
-        at.pads = a.get_ints("pads").value_or(std::vector<int64_t>{});
-        at.dilations = a.get_ints("dilations").value_or(std::vector<int64_t>{});
-        at.output_padding = a.get_ints("output_padding").value_or(std::vector<int64_t>{});
-        at.output_shape = a.get_ints("output_shape").value_or(std::vector<int64_t>{});
-        at.group = a.get_int("group").value_or(1);
-        at.auto_pad = read_auto_pad(a);
-        // Some exporters give output_shape with the batch and channel dims.
-        const size_t rank = input_rank(node, site);
-        if (at.output_shape.size() == rank)
-          at.output_shape.erase(at.output_shape.begin(), at.output_shape.begin() + 2);
-        c.attrs = at;
-        break;
-      }
-      case OpKind::Resize:
-        c.attrs = read_resize(node, a, site);
-        c.inputs.resize(1);
-        break;
-      default:
-        break;
-    }
-  }
-
-  ResizeAttrs read_resize(const onnx::NodeProto& node, AttrReader& a, const ErrorSite& site) {
-    ResizeAttrs at;
-    const bool upsample = node.op_type() == "Upsample";
-    std::string mode = a.get_string("mode").value_or("nearest");
-    if (mode == "bilinear" || mode == "trilinear") mode = "linear";  // Upsample-7 spellings
-    auto m = parse_enum<ResizeMode>(mode);
-    if (!m) throw ParseError(fmt::format("mode '{}' is not nearest, linear or cubic", mode), site);
-    at.mode = *m;
-    const size_t rank = input_rank(node, site);
-    auto read_floats = [&](const Tensor& t) {
-      std::vector<float> v;
-      for (int64_t i = 0; i < t.numel(); ++i)
-        v.push_back(static_cast<float>(t.get_as_double(i)));
-      return v;
-    };
-    if (upsample || opset_ < 11) {
-      // Upsample and Resize-10: asymmetric coordinates; nearest rounds down.
-      at.coordinate_transformation_mode = CoordinateTransform::Asymmetric;
-      at.nearest_mode = NearestMode::Floor;
-      if (upsample && opset_ < 9) {
-        auto sc = a.get_floats("scales");
-        if (!sc) throw ParseError("attribute 'scales' is required", site);
-        at.scales = *sc;
-        a.ignore("height_scale");
-        a.ignore("width_scale");
-      } else {
-        at.scales = read_floats(*constant_input(node, 1, site, "scales", true));
-      }
-      return at;
-    }
-    const std::string coord = a.get_string("coordinate_transformation_mode").value_or("half_pixel");
-    auto ct = parse_enum<CoordinateTransform>(coord);
-    if (!ct)
-      throw ParseError(fmt::format("coordinate_transformation_mode '{}' is unknown", coord), site);
-    at.coordinate_transformation_mode = *ct;
-    const std::string nm = a.get_string("nearest_mode").value_or("round_prefer_floor");
-    auto nmode = parse_enum<NearestMode>(nm);
-    if (!nmode) throw ParseError(fmt::format("nearest_mode '{}' is unknown", nm), site);
-    at.nearest_mode = *nmode;
-    at.cubic_coeff_a = a.get_float("cubic_coeff_a").value_or(-0.75f);
-    at.exclude_outside = a.get_bool("exclude_outside", false);
-    at.extrapolation_value = a.get_float("extrapolation_value").value_or(0.f);
-    if (a.get_bool("antialias", false)) throw UnsupportedError("antialias = 1 is not supported");
-    const std::string policy = a.get_string("keep_aspect_ratio_policy").value_or("stretch");
-    std::vector<int64_t> axes = a.get_ints("axes").value_or(std::vector<int64_t>{});
-    if (auto* t = constant_input(node, 1, site, "roi", false); t && t->numel() > 0) {
-      std::vector<float> roi = read_floats(*t);
-      if (!axes.empty()) {
-        std::vector<float> b(roi.begin(), roi.begin() + static_cast<long>(roi.size() / 2));
-        std::vector<float> e(roi.begin() + static_cast<long>(roi.size() / 2), roi.end());
-        b = expand_axes<float>(b, axes, rank, 0.f, site, "roi");
-        e = expand_axes<float>(e, axes, rank, 1.f, site, "roi");
-        roi = b;
-        roi.insert(roi.end(), e.begin(), e.end());
-      }
-      at.roi = roi;
-    }
-    if (auto* t = constant_input(node, 2, site, "scales", false); t && t->numel() > 0)
-      at.scales = expand_axes<float>(read_floats(*t), axes, rank, 1.f, site, "scales");
-    if (auto* t = constant_input(node, 3, site, "sizes", false); t && t->numel() > 0) {
-      std::vector<int64_t> sizes = to_ints(*t, site, "sizes");
-      const Shape in = type_of_name(node.input(0), site, 0).shape;
-      if (policy != "stretch") {
-        // not_larger / not_smaller: one scale for the named axes, sizes rounded.
-        const std::vector<int64_t> named = axes.empty() ? [&] {
-          std::vector<int64_t> all(rank);
-          for (size_t d = 0; d < rank; ++d) all[d] = static_cast<int64_t>(d);
-          return all;
-        }() : axes;
-        double scale = policy == "not_larger" ? 1e300 : 0;
-        for (size_t k = 0; k < named.size(); ++k) {
-          const size_t d =
-              static_cast<size_t>(named[k] < 0 ? named[k] + static_cast<int64_t>(rank) : named[k]);
-          const double s = static_cast<double>(sizes[k]) / static_cast<double>(in[d]);
-          scale = policy == "not_larger" ? std::min(scale, s) : std::max(scale, s);
-        }
-        for (size_t k = 0; k < named.size(); ++k) {
-          const size_t d =
-              static_cast<size_t>(named[k] < 0 ? named[k] + static_cast<int64_t>(rank) : named[k]);
-          sizes[k] = static_cast<int64_t>(std::round(scale * static_cast<double>(in[d])));
-        }
-      }
-      std::vector<int64_t> full = in;
-      if (!axes.empty()) {
-        for (size_t k = 0; k < axes.size(); ++k)
-          full[static_cast<size_t>(axes[k] < 0 ? axes[k] + static_cast<int64_t>(rank) : axes[k])] =
-              sizes[k];
-      } else {
-        full = sizes;
-      }
-      at.sizes = full;
-      at.scales.clear();
-    }
-    if (at.scales.empty() && at.sizes.empty())
-      throw ParseError("Resize needs scales or sizes", site);
-    return at;
-  }
-
-  Tensor read_constant(AttrReader& a, const ErrorSite& site) {
-    for (const char* name : {"sparse_value", "value_string", "value_strings"})
-      if (a.has(name)) {
-        a.ignore(name);
-        throw UnsupportedError(fmt::format("Constant attribute '{}' is not supported", name));
-      }
-    std::optional<Tensor> value;
-    int count = 0;
-    if (const auto* t = a.get_tensor("value")) {
-      value =
-          tensor_from_proto(*t, base_dir_, fmt::format("the value of Constant '{}'", site.node));
-      ++count;
-    }
-    if (auto v = a.get_float("value_float")) value = Tensor::scalar<float>(*v), ++count;
-    if (auto v = a.get_floats("value_floats"))
-      value = Tensor::from_vector<float>({static_cast<int64_t>(v->size())}, *v), ++count;
-    if (auto v = a.get_int("value_int")) value = Tensor::scalar<int64_t>(*v), ++count;
-    if (auto v = a.get_ints("value_ints"))
-      value = Tensor::from_vector<int64_t>({static_cast<int64_t>(v->size())}, *v), ++count;
-    if (count != 1)
-      throw ParseError(
-          fmt::format("Constant must have exactly one value attribute, it has {}", count), site);
-    return *value;
-  }
-
-  RecurrentAttrs read_recurrent(AttrReader& a, OpKind op, const ErrorSite& site) {
-    RecurrentAttrs at;
-    at.hidden_size = a.get_int("hidden_size").value_or(0);
-    if (at.hidden_size < 0)
-      throw ParseError(fmt::format("hidden_size is {}, expected a positive number", at.hidden_size),
-                       site);
-    if (auto d = a.get_string("direction")) {
-      auto v = parse_enum<Direction>(*d);
-      if (!v)
-        throw UnsupportedError(
-            fmt::format("direction '{}' is not one of forward, reverse, bidirectional", *d));
-      at.direction = *v;
-    }
-    if (auto names = a.get_strings("activations")) {
-      for (const auto& n : *names) {
-        auto v = parse_enum<Activation>(n);
-        if (!v) throw UnsupportedError(fmt::format("activation function '{}' is not supported", n));
-        at.activations.push_back(*v);
-      }
-    }
-    at.activation_alpha = a.get_floats("activation_alpha").value_or(std::vector<float>{});
-    at.activation_beta = a.get_floats("activation_beta").value_or(std::vector<float>{});
-    if (auto clip = a.get_float("clip")) at.clip = *clip;
-    // output_sequence (opsets 1 to 6) only said whether Y may be omitted; which
-    // outputs a node lists decides what Loom computes.
-    if (opset_ < 7) a.get_bool("output_sequence", false);
-    at.layout = a.get_int("layout").value_or(0);
-    if (at.layout != 0 && at.layout != 1)
-      throw ParseError(fmt::format("layout is {}, expected 0 or 1", at.layout), site);
-    if (op == OpKind::LSTM) at.input_forget = a.get_bool("input_forget", false);
-    if (op == OpKind::GRU) at.linear_before_reset = a.get_bool("linear_before_reset", false);
-    return at;
   }
 
   void read_outputs() {

@@ -1,0 +1,255 @@
+// Lowering::lower() and the dispatch over ops: lowers the group's inputs
+// (run-time buffers, channel-blocked when the partition asks for it), then
+// each node through lower_node, whose switch sends every op to the member
+// function of its family (lower_conv_pool.cpp, lower_dense.cpp,
+// lower_elementwise.cpp, lower_normalization.cpp, lower_structure.cpp), then
+// the outputs. Also the helpers every family uses to define Funcs: unique
+// names, def/add_func (which record each Func's role and loops in the
+// PipelineInfo the default scheduler reads), value_func (a value's Func,
+// turning constants into buffers) and the f32 checks.
+#include "backends/halide/lowering.h"
+
+#include <cctype>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace loom::halide_detail {
+
+std::string sanitize(const std::string& s) {
+  std::string out;
+  for (char c : s)
+    out += (std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out = "v_" + out;
+  return out;
+}
+
+std::string var_name(size_t onnx_axis) {
+  return "d" + std::to_string(onnx_axis);
+}
+
+std::vector<H::Var> halide_vars(size_t rank) {
+  std::vector<H::Var> v;
+  for (size_t i = 0; i < rank; ++i)
+    v.emplace_back(var_name(rank - 1 - i));
+  return v;
+}
+
+std::vector<H::Expr> onnx_index(size_t rank) {
+  std::vector<H::Expr> idx;
+  for (size_t k = 0; k < rank; ++k)
+    idx.push_back(H::Var(var_name(k)));
+  return idx;
+}
+
+std::vector<H::Expr> reversed(const std::vector<H::Expr>& v) {
+  return {v.rbegin(), v.rend()};
+}
+
+namespace {
+
+std::vector<int> reversed_sizes(const Shape& s) {
+  std::vector<int> out;
+  for (auto it = s.rbegin(); it != s.rend(); ++it)
+    out.push_back(static_cast<int>(*it));
+  return out;
+}
+
+}  // namespace
+
+void Lowering::lower() {
+  for (size_t k = 0; k < g_.inputs.size(); ++k) {
+    const ValueId id = g_.inputs[k];
+    const Value& v = g_.value(id);
+    const TensorType& t = g_.type_of(id);
+    if (t.dtype != DType::f32)
+      throw UnsupportedError(
+          fmt::format("group input has dtype {}; the Halide backend computes f32 only",
+                      dtype_name(t.dtype)),
+          g_.site(id));
+    const int cb = block_of(in_blocks_, k, t.shape, id);
+    // Blocked: a 5-D buffer (c % cb, w, h, c / cb, n), innermost first.
+    H::ImageParam p(H::Float(32), static_cast<int>(t.rank()) + (cb ? 1 : 0),
+                    unique("in_" + sanitize(v.name)));
+    params_.push_back(p);
+    vals_[static_cast<size_t>(id)] =
+        def("in_" + sanitize(v.name), FuncRole::Input, t.shape, {},
+            [&](const std::vector<H::Expr>& idx) {
+              if (!cb) return H::Expr(p(reversed(idx)));
+              return H::Expr(p(idx[1] % cb, idx[3], idx[2], idx[1] / cb, idx[0]));
+            });
+    info_.funcs[static_cast<size_t>(vals_[static_cast<size_t>(id)])].blocked_input = cb > 0;
+  }
+  for (const Node& n : g_.nodes)
+    lower_node(n);
+  for (size_t k = 0; k < g_.outputs.size(); ++k) {
+    const ValueId id = g_.outputs[k];
+    int src = value_func(id, nullptr);
+    const Shape& shape = g_.type_of(id).shape;
+    const int cb = block_of(out_blocks_, k, shape, id);
+    int f = -1;
+    if (cb) {
+      // (d1l, d3, d2, d1b, d0) innermost first: channel d1 = d1b * cb + d1l.
+      const std::string name = unique(sanitize(g_.value(id).name) + "_out");
+      H::Func o(name);
+      H::Var ci("d1l"), w("d3"), h("d2"), co("d1b"), n("d0");
+      o(ci, w, h, co, n) = at(src, {n, co * cb + ci, h, w});
+      f = add_func(o, name, FuncRole::Pointwise, shape, {src});
+      FuncInfo& fi = info_.funcs[static_cast<size_t>(f)];
+      fi.vars = {"d1l", "d3", "d2", "d1b", "d0"};
+      fi.extents = {cb, shape[3], shape[2], shape[1] / cb, shape[0]};
+      fi.block = cb;
+    } else {
+      f = def(sanitize(g_.value(id).name) + "_out", FuncRole::Pointwise, shape, {src},
+              [&](const std::vector<H::Expr>& idx) { return at(src, idx); });
+    }
+    info_.funcs[static_cast<size_t>(f)].is_output = true;
+    outputs_.push_back(funcs_[static_cast<size_t>(f)]);
+    output_index_.push_back(f);
+  }
+}
+
+std::string Lowering::unique(const std::string& base) {
+  std::string name = base;
+  for (int i = 1; names_.count(name); ++i)
+    name = base + "_" + std::to_string(i);
+  names_.insert(name);
+  return name;
+}
+
+// `name` is ours: Halide may decorate f.name() to keep it process-unique.
+int Lowering::add_func(H::Func f, const std::string& name, FuncRole role, const Shape& shape,
+                       const std::vector<int>& producers) {
+  FuncInfo fi;
+  fi.name = name;
+  fi.role = role;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    fi.vars.push_back(var_name(shape.size() - 1 - i));
+    fi.extents.push_back(shape[shape.size() - 1 - i]);
+  }
+  const int index = static_cast<int>(funcs_.size());
+  for (int p : producers) {
+    auto& cs = info_.funcs[static_cast<size_t>(p)].consumers;
+    if (std::find(cs.begin(), cs.end(), index) == cs.end()) cs.push_back(index);
+  }
+  info_.funcs.push_back(std::move(fi));
+  funcs_.push_back(f);
+  return index;
+}
+
+int Lowering::def(const std::string& base, FuncRole role, const Shape& shape,
+                  const std::vector<int>& producers, const Body& body) {
+  const std::string name = unique(base);
+  H::Func f(name);
+  f(halide_vars(shape.size())) = body(onnx_index(shape.size()));
+  return add_func(f, name, role, shape, producers);
+}
+
+int Lowering::value_func(ValueId id, const Node* user) {
+  if (vals_[static_cast<size_t>(id)] >= 0) return vals_[static_cast<size_t>(id)];
+  const Value& v = g_.value(id);
+  if (!v.constant)
+    throw InternalError(fmt::format("value '{}' has no definition in the group", v.name));
+  const Tensor& t = *v.constant;
+  if (t.dtype() != DType::f32)
+    throw UnsupportedError(
+        fmt::format("constant '{}' has dtype {}; the Halide backend computes f32 only", v.name,
+                    dtype_name(t.dtype())),
+        user ? g_.site(*user) : g_.site(id));
+  H::Buffer<float> b(reversed_sizes(t.shape()), unique("c_" + sanitize(v.name)));
+  if (t.numel()) std::memcpy(b.data(), t.data<float>(), t.nbytes());
+  buffers_.push_back(b);
+  int f = def("w_" + sanitize(v.name), FuncRole::Input, t.shape(), {},
+              [&](const std::vector<H::Expr>& idx) { return H::Expr(b(reversed(idx))); });
+  vals_[static_cast<size_t>(id)] = f;
+  return f;
+}
+
+void Lowering::check_f32(const Node& n) {
+  for (ValueId id : n.inputs)
+    if (id != kNoValue && g_.type_of(id).dtype != DType::f32)
+      throw UnsupportedError(fmt::format("input '{}' has dtype {}; the Halide backend computes "
+                                         "f32 only",
+                                         g_.value(id).name, dtype_name(g_.type_of(id).dtype)),
+                             g_.site(n));
+  for (ValueId id : n.outputs)
+    if (id != kNoValue && g_.type_of(id).dtype != DType::f32)
+      throw UnsupportedError(fmt::format("output '{}' has dtype {}; the Halide backend computes "
+                                         "f32 only",
+                                         g_.value(id).name, dtype_name(g_.type_of(id).dtype)),
+                             g_.site(n));
+}
+
+void Lowering::lower_node(const Node& n) {
+  check_f32(n);
+  for (size_t i = 1; i < n.outputs.size(); ++i)
+    if (n.has_output(i))
+      throw UnsupportedError(fmt::format("output {} ('{}') of {} is not implemented by the "
+                                         "Halide backend",
+                                         i, g_.value(n.outputs[i]).name, op_name(n.op)),
+                             g_.site(n));
+  switch (n.op) {
+    case OpKind::Conv:
+      return lower_conv(n);
+    case OpKind::MaxPool:
+    case OpKind::AveragePool:
+      return lower_pool(n);
+    case OpKind::GlobalAveragePool:
+    case OpKind::GlobalMaxPool:
+      return lower_global_pool(n);
+    case OpKind::Gemm:
+      return lower_gemm(n);
+    case OpKind::MatMul:
+      return lower_matmul(n);
+    case OpKind::BatchNormalization:
+      return lower_batch_norm(n);
+    case OpKind::Add:
+    case OpKind::Sub:
+    case OpKind::Mul:
+    case OpKind::Div:
+      return lower_binary(n);
+    case OpKind::Relu:
+    case OpKind::LeakyRelu:
+    case OpKind::Sigmoid:
+    case OpKind::Tanh:
+    case OpKind::Clip:
+    case OpKind::Elu:
+      return lower_unary(n);
+    case OpKind::Softmax:
+    case OpKind::LogSoftmax:
+      return lower_softmax(n);
+    case OpKind::Identity:
+    case OpKind::Dropout:
+      return lower_identity(n);
+    case OpKind::Flatten:
+    case OpKind::Reshape:
+    case OpKind::Squeeze:
+    case OpKind::Unsqueeze:
+      return lower_reshape(n);
+    case OpKind::Transpose:
+      return lower_transpose(n);
+    case OpKind::Concat:
+      return lower_concat(n);
+    case OpKind::Slice:
+      return lower_slice(n);
+    case OpKind::Constant:
+      return lower_constant(n);
+    default:
+      throw UnsupportedError(
+          fmt::format("op {} is not implemented by the Halide backend", op_name(n.op)), g_.site(n));
+  }
+}
+
+// The channel block of input/output k (0: row-major), checked.
+int Lowering::block_of(const std::vector<int>& blocks, size_t k, const Shape& s, ValueId id) const {
+  const int cb = k < blocks.size() ? blocks[k] : 0;
+  if (cb == 0) return 0;
+  if (cb < 0 || s.size() != 4 || s[1] % cb != 0)
+    throw InternalError(
+        fmt::format("group '{}': value '{}' of shape {} cannot be stored in "
+                    "channel blocks of {}",
+                    g_.name, g_.value(id).name, shape_str(s), cb));
+  return cb;
+}
+
+}  // namespace loom::halide_detail
