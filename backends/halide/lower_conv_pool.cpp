@@ -243,4 +243,24 @@ void Lowering::lower_global_pool(const Node& n) {
   set_out(n, f);
 }
 
+void Lowering::lower_global_lp_pool(const Node& n) {
+  const Shape& xs = shape_of(n.inputs[0]);
+  const Shape& ys = shape_of(n.outputs[0]);
+  const float p = static_cast<float>(n.attr<LpAttrs>().p);
+  int x = value_func(n.inputs[0], &n);
+  std::vector<H::Range> ranges;
+  for (size_t d = xs.size(); d-- > 2;)
+    ranges.emplace_back(0, static_cast<int>(xs[d]));
+  H::RDom r(ranges, unique(base(n) + "_r"));
+  set_out(n, def(base(n), FuncRole::Window, ys, {x}, [&](const std::vector<H::Expr>& idx) {
+            std::vector<H::Expr> xi{idx[0], idx[1]};
+            for (size_t d = 2; d < xs.size(); ++d)
+              xi.push_back(r[static_cast<int>(xs.size() - 1 - d)]);
+            H::Expr v = at(x, xi);
+            if (p == 2.f) return H::sqrt(H::sum(v * v));
+            if (p == 1.f) return H::sum(H::abs(v));
+            return H::pow(H::sum(H::pow(H::abs(v), p)), 1.f / p);
+          }));
+}
+
 }  // namespace loom::halide_detail

@@ -1,7 +1,7 @@
 // Lowering of elementwise ops: the binary arithmetic ops with ONNX
-// broadcasting (Add, Sub, Mul, Div), the unary activations (Relu,
-// LeakyRelu, Sigmoid, Tanh, Clip, Elu), and Softmax / LogSoftmax as a max
-// and a sum reduction followed by a pointwise Func.
+// broadcasting (Add, Sub, Mul, Div, PRelu, Pow), variadic Min/Max/Sum/Mean,
+// the unary activations and math functions (Relu ... Erf), and Softmax /
+// LogSoftmax as a max and a sum reduction followed by a pointwise Func.
 #include "backends/halide/lowering.h"
 
 #include <cmath>
@@ -25,6 +25,65 @@ std::vector<H::Expr> broadcast_index(const Shape& in, const Shape& out,
   return r;
 }
 
+// erf(x) by Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7),
+// odd-symmetric; Halide has no erf of its own.
+H::Expr erf_approx(H::Expr x) {
+  H::Expr a = H::abs(x);
+  H::Expr t = 1.f / (1.f + 0.3275911f * a);
+  H::Expr poly =
+      t * (0.254829592f +
+           t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+  H::Expr y = 1.f - poly * H::exp(-a * a);
+  return H::select(x < 0.f, -y, y);
+}
+
+// The activations and math functions added with the op-coverage work.
+H::Expr unary_math(const Node& n, H::Expr x) {
+  switch (n.op) {
+    case OpKind::Neg:
+      return -x;
+    case OpKind::Abs:
+      return H::abs(x);
+    case OpKind::Exp:
+      return H::exp(x);
+    case OpKind::Log:
+      return H::log(x);
+    case OpKind::Sqrt:
+      return H::sqrt(x);
+    case OpKind::Reciprocal:
+      return 1.f / x;
+    case OpKind::Floor:
+      return H::floor(x);
+    case OpKind::Ceil:
+      return H::ceil(x);
+    case OpKind::Erf:
+      return erf_approx(x);
+    case OpKind::Softplus:
+      // log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), which cannot overflow.
+      return H::max(x, 0.f) + H::log(1.f + H::exp(-H::abs(x)));
+    case OpKind::Softsign:
+      return x / (1.f + H::abs(x));
+    case OpKind::HardSigmoid: {
+      const auto& a = n.attr<AlphaBetaAttrs>();
+      return H::clamp(a.alpha * x + a.beta, 0.f, 1.f);
+    }
+    case OpKind::HardSwish:
+      return x * H::clamp(x * (1.f / 6.f) + 0.5f, 0.f, 1.f);
+    case OpKind::Selu: {
+      const auto& a = n.attr<SeluAttrs>();
+      return H::select(x > 0.f, a.gamma * x, (a.gamma * a.alpha) * (H::exp(x) - 1.f));
+    }
+    case OpKind::Celu: {
+      const float alpha = n.attr<AlphaAttrs>().alpha;
+      return H::max(x, 0.f) + H::min(0.f, alpha * (H::exp(x / alpha) - 1.f));
+    }
+    case OpKind::ThresholdedRelu:
+      return H::select(x > n.attr<AlphaAttrs>().alpha, x, 0.f);
+    default:
+      return x;
+  }
+}
+
 }  // namespace
 
 void Lowering::lower_binary(const Node& n) {
@@ -41,6 +100,8 @@ void Lowering::lower_binary(const Node& n) {
                 return x - y;
               case OpKind::Mul:
                 return x * y;
+              case OpKind::PRelu:
+                return H::select(x < 0.f, y * x, x);
               default:
                 return x / y;
             }
@@ -66,14 +127,67 @@ void Lowering::lower_unary(const Node& n) {
                 return H::tanh(x);
               case OpKind::Elu:
                 return H::select(x < 0.f, n.attr<AlphaAttrs>().alpha * (H::exp(x) - 1.f), x);
-              default: {
+              case OpKind::Clip: {
                 const ClipAttrs& c = n.attr<ClipAttrs>();
                 H::Expr v = x;
                 if (!std::isinf(c.min) || c.min > 0) v = H::max(v, c.min);
                 if (!std::isinf(c.max) || c.max < 0) v = H::min(v, c.max);
                 return v;
               }
+              default:
+                return unary_math(n, x);
             }
+          }));
+}
+
+void Lowering::lower_variadic(const Node& n) {
+  const Shape& ys = shape_of(n.outputs[0]);
+  std::vector<int> ins;
+  for (ValueId id : n.inputs)
+    ins.push_back(value_func(id, &n));
+  set_out(n, def(base(n), FuncRole::Pointwise, ys, ins, [&](const std::vector<H::Expr>& i) {
+            H::Expr acc;
+            for (size_t k = 0; k < ins.size(); ++k) {
+              H::Expr v = at(ins[k], broadcast_index(shape_of(n.inputs[k]), ys, i));
+              if (k == 0) {
+                acc = v;
+              } else if (n.op == OpKind::Min) {
+                acc = H::min(acc, v);
+              } else if (n.op == OpKind::Max) {
+                acc = H::max(acc, v);
+              } else {
+                acc = acc + v;
+              }
+            }
+            if (n.op == OpKind::Mean) acc = acc / static_cast<float>(ins.size());
+            return acc;
+          }));
+}
+
+// Pow with a constant scalar exponent becomes multiplies or a sqrt where it
+// can (x^2 in hand-written norms); otherwise Halide's pow.
+void Lowering::lower_pow(const Node& n) {
+  const Shape& ys = shape_of(n.outputs[0]);
+  int a = value_func(n.inputs[0], &n);
+  const Shape& as = shape_of(n.inputs[0]);
+  const Value& ev = g_.value(n.inputs[1]);
+  if (ev.constant && ev.constant->numel() == 1) {
+    const double e = ev.constant->get_as_double(0);
+    set_out(n, def(base(n), FuncRole::Pointwise, ys, {a}, [&](const std::vector<H::Expr>& i) {
+              H::Expr x = at(a, broadcast_index(as, ys, i));
+              if (e == 1) return x;
+              if (e == 2) return x * x;
+              if (e == 3) return x * x * x;
+              if (e == 0.5) return H::sqrt(x);
+              if (e == -1) return 1.f / x;
+              return H::pow(x, static_cast<float>(e));
+            }));
+    return;
+  }
+  int b = constant_as_f32(n.inputs[1], &n);
+  const Shape& bs = shape_of(n.inputs[1]);
+  set_out(n, def(base(n), FuncRole::Pointwise, ys, {a, b}, [&](const std::vector<H::Expr>& i) {
+            return H::pow(at(a, broadcast_index(as, ys, i)), at(b, broadcast_index(bs, ys, i)));
           }));
 }
 

@@ -165,13 +165,33 @@ int Lowering::value_func(ValueId id, const Node* user) {
   return f;
 }
 
+int Lowering::constant_as_f32(ValueId id, const Node* user) {
+  const Value& v = g_.value(id);
+  if (!v.constant || v.constant->dtype() == DType::f32 || vals_[static_cast<size_t>(id)] >= 0)
+    return value_func(id, user);
+  const Tensor t = v.constant->cast(DType::f32);
+  H::Buffer<float> b(reversed_sizes(t.shape()), unique("c_" + sanitize(v.name)));
+  if (t.numel()) std::memcpy(b.data(), t.data<float>(), t.nbytes());
+  buffers_.push_back(b);
+  int f = def("w_" + sanitize(v.name), FuncRole::Input, t.shape(), {},
+              [&](const std::vector<H::Expr>& idx) { return H::Expr(b(reversed(idx))); });
+  vals_[static_cast<size_t>(id)] = f;
+  return f;
+}
+
 void Lowering::check_f32(const Node& n) {
-  for (ValueId id : n.inputs)
+  for (size_t k = 0; k < n.inputs.size(); ++k) {
+    const ValueId id = n.inputs[k];
+    // Pow reads a constant exponent of any numeric dtype as f32.
+    if (n.op == OpKind::Pow && k == 1 && g_.is_constant(id) &&
+        g_.type_of(id).dtype != DType::boolean)
+      continue;
     if (id != kNoValue && g_.type_of(id).dtype != DType::f32)
       throw UnsupportedError(fmt::format("input '{}' has dtype {}; the Halide backend computes "
                                          "f32 only",
                                          g_.value(id).name, dtype_name(g_.type_of(id).dtype)),
                              g_.site(n));
+  }
   for (ValueId id : n.outputs)
     if (id != kNoValue && g_.type_of(id).dtype != DType::f32)
       throw UnsupportedError(fmt::format("output '{}' has dtype {}; the Halide backend computes "
@@ -208,13 +228,29 @@ void Lowering::lower_node(const Node& n) {
     case OpKind::Mul:
     case OpKind::Div:
       return lower_binary(n);
-    case OpKind::Relu:
-    case OpKind::LeakyRelu:
-    case OpKind::Sigmoid:
-    case OpKind::Tanh:
-    case OpKind::Clip:
-    case OpKind::Elu:
-      return lower_unary(n);
+    case OpKind::PRelu:
+      return lower_binary(n);
+    case OpKind::Pow:
+      return lower_pow(n);
+    case OpKind::Min:
+    case OpKind::Max:
+    case OpKind::Sum:
+    case OpKind::Mean:
+      return lower_variadic(n);
+    case OpKind::GlobalLpPool:
+      return lower_global_lp_pool(n);
+    case OpKind::InstanceNormalization:
+      return lower_instance_norm(n);
+    case OpKind::LayerNormalization:
+      return lower_layer_norm(n);
+    case OpKind::LRN:
+      return lower_lrn(n);
+    case OpKind::Pad:
+      return lower_pad(n);
+    case OpKind::Resize:
+      return lower_resize(n);
+    case OpKind::ConvTranspose:
+      return lower_conv_transpose(n);
     case OpKind::Softmax:
     case OpKind::LogSoftmax:
       return lower_softmax(n);
@@ -235,6 +271,8 @@ void Lowering::lower_node(const Node& n) {
     case OpKind::Constant:
       return lower_constant(n);
     default:
+      if (is_unary_elementwise(n.op)) return lower_unary(n);
+      if (is_reduce(n.op)) return lower_reduce(n);
       throw UnsupportedError(
           fmt::format("op {} is not implemented by the Halide backend", op_name(n.op)), g_.site(n));
   }

@@ -66,7 +66,8 @@ class Lowering {
   std::vector<H::ImageParam> params_;
   std::vector<H::Func> outputs_;
   std::vector<int> output_index_;
-  std::vector<H::Buffer<float>> buffers_;  // keeps constants alive with the pipeline
+  std::vector<H::Buffer<float>> buffers_;          // keeps constants alive with the pipeline
+  std::vector<H::Buffer<int32_t>> index_buffers_;  // resampling tap tables
 
  private:
   using Body = std::function<H::Expr(const std::vector<H::Expr>&)>;
@@ -83,6 +84,8 @@ class Lowering {
   }
   const Shape& shape_of(ValueId id) const { return g_.type_of(id).shape; }
   int value_func(ValueId id, const Node* user);
+  // A constant of any numeric dtype read as f32 (Pow's integer exponents).
+  int constant_as_f32(ValueId id, const Node* user);
   void check_f32(const Node& n);
   void set_out(const Node& n, int f) { vals_[static_cast<size_t>(n.outputs[0])] = f; }
   std::string base(const Node& n) const { return sanitize(n.name); }
@@ -99,6 +102,7 @@ class Lowering {
   void lower_conv(const Node& n);
   void lower_pool(const Node& n);
   void lower_global_pool(const Node& n);
+  void lower_global_lp_pool(const Node& n);
 
   // ---- matrix products (lower_dense.cpp) ----
   // Operand accessor of a matrix product: B(k, j) reads a constant through a
@@ -114,10 +118,25 @@ class Lowering {
   // ---- elementwise ops and softmax (lower_elementwise.cpp) ----
   void lower_binary(const Node& n);
   void lower_unary(const Node& n);
+  void lower_variadic(const Node& n);
+  void lower_pow(const Node& n);
   void lower_softmax(const Node& n);
+
+  // ---- reductions (lower_reduction.cpp) ----
+  void lower_reduce(const Node& n);
 
   // ---- normalization (lower_normalization.cpp) ----
   void lower_batch_norm(const Node& n);
+  void lower_instance_norm(const Node& n);
+  void lower_layer_norm(const Node& n);
+  void lower_lrn(const Node& n);
+  // Mean and variance Funcs over dims [first, rank) of x (shape xs[0:first]).
+  std::pair<int, int> moments(const Node& n, int x, const Shape& xs, size_t first);
+
+  // ---- padding and resampling (lower_resampling.cpp) ----
+  void lower_pad(const Node& n);
+  void lower_resize(const Node& n);
+  void lower_conv_transpose(const Node& n);
 
   // ---- views, data movement and constants (lower_structure.cpp) ----
   void lower_reshape(const Node& n);
