@@ -13,9 +13,7 @@
 
 #include <fmt/format.h>
 
-#include "backends/halide/halide_backend.h"
 #include "compiler/backend_registry.h"
-#include "compiler/passes/choose_layout.h"
 #include "ir/shape_inference.h"
 #include "runtime/compile_cache.h"
 #include "runtime/thread_team.h"
@@ -44,12 +42,51 @@ void check_schedule(const std::string& schedule) {
                   schedule));
 }
 
+namespace {
+
+// The graph through every pass of default_pipeline(), partition and layout
+// included.
+CompileState run_all_passes(const Graph& graph, const PassOptions& passes, LayoutOptions layout,
+                            const std::function<void(const Pass&)>& before = {}) {
+  check_pass_names(passes.print_after);
+  CompileState state{graph, std::nullopt, std::move(layout)};
+  infer_shapes(state.graph);
+  run_passes(state, default_pipeline(), passes, before);
+  return state;
+}
+
+// What choose_layout may do for these options and schedule file.
+LayoutOptions layout_options(const CompileOptions& options,
+                             const std::shared_ptr<const ModelSchedule>& schedule_file,
+                             const std::string& model_name) {
+  LayoutOptions layout;
+  // Blocked layouts are known to the default schedule (and to schedule
+  // files it saved), not to the autoschedulers.
+  const bool autoscheduler = options.schedule != "default" && !schedule_file;
+  const char* env_layout = std::getenv("LOOM_BLOCKED_LAYOUT");
+  layout.blocked = options.blocked_layout && !autoscheduler &&
+                   !(env_layout && std::string_view(env_layout) == "0");
+  layout.target = options.target;
+  // A schedule file saved from a row-major compile names the row-major
+  // output loops of its groups, which then keep row-major outputs; one
+  // saved with blocked outputs names d1l (the channel lane loop of a block).
+  layout.may_block = [schedule_file, model_name](const KernelGroup& k) {
+    if (!schedule_file) return true;
+    auto it = schedule_file->find(fmt::format("{}_group{}", model_name, k.id));
+    if (it == schedule_file->end()) return true;
+    for (const FuncSchedule& f : it->second.funcs)
+      for (const StageSchedule& st : f.stages)
+        for (const LoopDirective& d : st.directives)
+          if (std::find(d.vars.begin(), d.vars.end(), "d1l") != d.vars.end()) return true;
+    return false;
+  };
+  return layout;
+}
+
+}  // namespace
+
 Graph run_pipeline(const Graph& graph, const CompileOptions& options) {
-  check_pass_names(options.passes.print_after);
-  Graph g = graph;
-  infer_shapes(g);
-  run_passes(g, default_pipeline(), options.passes);
-  return g;
+  return std::move(run_all_passes(graph, options.passes, {}).graph);
 }
 
 Executable compile(const Graph& graph, const CompileOptions& options) {
@@ -64,40 +101,13 @@ Executable compile(const Graph& graph, const CompileOptions& options) {
     if (options.progress) options.progress(p);
   };
   report({"passes", 0, 0, ""});
-  const Graph g = run_pipeline(graph, options);
-
-  report({"partition", 0, 0, ""});
-  Partition part = partition_graph(g);
-  std::ostream& print_out = options.passes.print_stream ? *options.passes.print_stream : std::cerr;
-  if (options.passes.print_after_all || options.passes.print_after.count("partition"))
-    print_out << "// ---- after partition ----\n" << part.print(g) << std::flush;
-  // Blocked layouts are known to the default schedule (and to schedule
-  // files it saved), not to the autoschedulers.
-  const bool autoscheduler = options.schedule != "default" && !schedule_file;
-  const char* env_layout = std::getenv("LOOM_BLOCKED_LAYOUT");
-  bool blocked = options.blocked_layout && !autoscheduler &&
-                 !(env_layout && std::string_view(env_layout) == "0");
-  // The target's lanes are asked only of models with Halide groups (a
-  // recurrent-only model never resolves a Halide target).
-  blocked = blocked &&
-            std::any_of(part.groups.begin(), part.groups.end(),
-                        [](const KernelGroup& k) { return k.backend == GroupBackend::Halide; });
-  // A schedule file saved from a row-major compile names the row-major
-  // output loops of its groups, which then keep row-major outputs; one
-  // saved with blocked outputs names d1l (the channel lane loop of a block).
-  auto may_block = [&](const KernelGroup& k) {
-    if (!schedule_file) return true;
-    auto it = schedule_file->find(fmt::format("{}_group{}", g.name, k.id));
-    if (it == schedule_file->end()) return true;
-    for (const FuncSchedule& f : it->second.funcs)
-      for (const StageSchedule& st : f.stages)
-        for (const LoopDirective& d : st.directives)
-          if (std::find(d.vars.begin(), d.vars.end(), "d1l") != d.vars.end()) return true;
-    return false;
-  };
-  choose_layout(g, part, blocked ? halide_target_vector_lanes(options.target) : 0, may_block);
-  if (options.passes.print_after_all || options.passes.print_after.count("choose_layout"))
-    print_out << "// ---- after choose_layout ----\n" << part.print(g) << std::flush;
+  CompileState state =
+      run_all_passes(graph, options.passes, layout_options(options, schedule_file, graph.name),
+                     [&](const Pass& p) {
+                       if (p.name == "partition") report({"partition", 0, 0, ""});
+                     });
+  const Graph& g = state.graph;
+  const Partition& part = *state.partition;
 
   // Every group must have a code generator before any is built (building is slow).
   std::map<GroupBackend, std::shared_ptr<const KernelFactory>> factories;

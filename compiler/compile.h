@@ -1,9 +1,9 @@
 // compile(): the driver from a Graph to a runnable Executable.
 //
-//   graph ─► pass pipeline (pass_manager.h default_pipeline) ─► partition
-//         ─► choose_layout (row-major or channel-blocked values between
-//            Halide groups) ─► one Kernel per group via the backend
-//            registry ─► Executable
+//   graph ─► pass pipeline (pass_manager.h default_pipeline: graph passes
+//            ─► partition ─► choose_layout, row-major or channel-blocked
+//            values between Halide groups) ─► one Kernel per group via the
+//            backend registry ─► Executable
 //
 // Nothing falls back to the reference interpreter: a group no registered
 // backend can generate is an UnsupportedError naming its nodes. compile()
@@ -45,8 +45,9 @@ struct CompileOptions {
   // Non-fatal notes (a schedule file missing a group); null: printed to stderr.
   std::function<void(const std::string&)> warning;
   std::string dump_llvm_dir;  // when set, generated LLVM IR and assembly go here
-  // print_after / print_after_all (the pass names of default_pipeline() plus
-  // "partition"), verify_each, and the stream they print to.
+  // print_after / print_after_all (the names of default_pipeline()'s passes,
+  // "partition" and "choose_layout" included), verify_each, and the stream
+  // they print to.
   PassOptions passes;
   // Called as kernels are built ("kernel": `done` finished, `group` starting)
   // and once at each stage; calls never overlap but may come from the
@@ -70,7 +71,8 @@ void check_target(const std::string& target);
 // UsageError unless `schedule` is one of the values CompileOptions::schedule accepts.
 void check_schedule(const std::string& schedule);
 
-// The graph after the pass pipeline (exposed for tests and `loomc ir`).
+// The graph after the pass pipeline (exposed for tests and `loomc ir`); its
+// layouts are left row-major.
 Graph run_pipeline(const Graph& graph, const CompileOptions& options);
 
 Executable compile(const Graph& graph, const CompileOptions& options = {});
