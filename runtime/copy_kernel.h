@@ -19,11 +19,11 @@ struct CopyPiece {
   int input = 0;                     // which kernel input to read
   Tensor constant{};                 // defined: read this instead of an input
   int64_t src_offset = 0;            // in elements
-  int output = 0;                    // which kernel output to write
-  int64_t dst_offset = 0;            // in elements, into that output
+  int64_t dst_offset = 0;            // in elements, into output `output`
   std::vector<int64_t> extents;      // box size per dimension
   std::vector<int64_t> src_strides;  // in elements, per dimension
   std::vector<int64_t> dst_strides;
+  int output = 0;  // which kernel output to write
 };
 
 std::unique_ptr<Kernel> make_copy_kernel(std::string name, size_t element_size,

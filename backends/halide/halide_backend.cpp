@@ -277,10 +277,14 @@ class HalideKernelImpl : public HalideKernel {
         code_(std::move(code)),
         fn_(code_->argv_function(fn_name)),
         from_cache_(from_cache) {
-    for (size_t k = 0; k < graph_.inputs.size(); ++k)
+    for (size_t k = 0; k < graph_.inputs.size(); ++k) {
       dims_.push_back(dense_dims(graph_.type_of(graph_.inputs[k]).shape, block(in_blocks, k)));
-    for (size_t k = 0; k < graph_.outputs.size(); ++k)
+      types_.push_back(halide_detail::buffer_type(graph_.type_of(graph_.inputs[k]).dtype));
+    }
+    for (size_t k = 0; k < graph_.outputs.size(); ++k) {
       dims_.push_back(dense_dims(graph_.type_of(graph_.outputs[k]).shape, block(out_blocks, k)));
+      types_.push_back(halide_detail::buffer_type(graph_.type_of(graph_.outputs[k]).dtype));
+    }
   }
 
   void run(const std::vector<const Tensor*>& inputs,
@@ -291,7 +295,7 @@ class HalideKernelImpl : public HalideKernel {
     if (outputs.size() != graph_.outputs.size())
       throw InputError(fmt::format("group '{}' has {} outputs, got {} output tensors", graph_.name,
                                    graph_.outputs.size(), outputs.size()));
-    std::vector<const float*> in;
+    std::vector<const void*> in;
     for (size_t i = 0; i < inputs.size(); ++i) {
       const TensorType& want = graph_.type_of(graph_.inputs[i]);
       if (!inputs[i] || inputs[i]->type() != want)
@@ -299,9 +303,9 @@ class HalideKernelImpl : public HalideKernel {
                                      graph_.value(graph_.inputs[i]).name, type_str(want),
                                      inputs[i] ? type_str(inputs[i]->type()) : "null"),
                          graph_.site(graph_.inputs[i]));
-      in.push_back(inputs[i]->data<float>());
+      in.push_back(inputs[i]->raw());
     }
-    std::vector<float*> out;
+    std::vector<void*> out;
     for (size_t i = 0; i < outputs.size(); ++i) {
       const TensorType& want = graph_.type_of(graph_.outputs[i]);
       if (!outputs[i] || outputs[i]->type() != want)
@@ -309,12 +313,12 @@ class HalideKernelImpl : public HalideKernel {
                                      graph_.value(graph_.outputs[i]).name, type_str(want),
                                      outputs[i] ? type_str(outputs[i]->type()) : "null"),
                          graph_.site(graph_.outputs[i]));
-      out.push_back(outputs[i]->data<float>());
+      out.push_back(outputs[i]->raw());
     }
     run_raw(in, out);
   }
-  void run_raw(const std::vector<const float*>& inputs,
-               const std::vector<float*>& outputs) const override {
+  void run_raw(const std::vector<const void*>& inputs,
+               const std::vector<void*>& outputs) const override {
     if (inputs.size() != graph_.inputs.size() || outputs.size() != graph_.outputs.size())
       throw InternalError(fmt::format("group '{}' takes {} inputs and {} outputs, got {} and {}",
                                       graph_.name, graph_.inputs.size(), graph_.outputs.size(),
@@ -340,7 +344,7 @@ class HalideKernelImpl : public HalideKernel {
       halide_buffer_t& b = bufs[i];
       b = halide_buffer_t{};
       b.host = static_cast<uint8_t*>(const_cast<void*>(host));
-      b.type = halide_type_t(halide_type_float, 32);
+      b.type = types_[i];
       b.dimensions = static_cast<int32_t>(dims_[i].size());
       // Pipelines only read the shape of buffers that have a host pointer.
       b.dim = const_cast<halide_dimension_t*>(dims_[i].data());
@@ -379,6 +383,7 @@ class HalideKernelImpl : public HalideKernel {
   halide_aot::LoadedObject::ArgvFn fn_;
   bool from_cache_;
   std::vector<std::vector<halide_dimension_t>> dims_;
+  std::vector<halide_type_t> types_;  // per input, then per output
 };
 
 void prepare_group(Graph& g) {

@@ -63,12 +63,12 @@ class HalideKernel {
   virtual void run(const std::vector<const Tensor*>& inputs,
                    const std::vector<Tensor*>& outputs) const = 0;
   // The same on memory the caller owns (e.g. an Executable's arena): dense
-  // f32 data of exactly the group's input and output types, row-major or
+  // data of exactly the group's input and output types, row-major or
   // channel-blocked as HalideGroupOptions::input_blocks / output_blocks
   // said (run() takes the same bytes in Tensors), which the caller
   // guarantees; only the counts are checked.
-  virtual void run_raw(const std::vector<const float*>& inputs,
-                       const std::vector<float*>& outputs) const = 0;
+  virtual void run_raw(const std::vector<const void*>& inputs,
+                       const std::vector<void*>& outputs) const = 0;
   // Allocates the outputs and runs.
   std::vector<Tensor> operator()(const std::vector<Tensor>& inputs) const;
   // The schedule actually applied (for --dump-schedule).

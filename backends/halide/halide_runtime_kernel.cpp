@@ -23,13 +23,13 @@ HalideRuntimeKernel::HalideRuntimeKernel(std::unique_ptr<HalideKernel> kernel, s
 
 void HalideRuntimeKernel::run(std::span<const TensorRef> inputs,
                               std::span<const TensorRef> outputs) {
-  // The Executable guarantees the types; only f32 groups are ever compiled.
+  // The Executable guarantees the types.
   in_.clear();
   out_.clear();
   for (const TensorRef& t : inputs)
-    in_.push_back(t.as<const float>());
+    in_.push_back(t.data);
   for (const TensorRef& t : outputs)
-    out_.push_back(t.as<float>());
+    out_.push_back(t.data);
   kernel_->run_raw(in_, out_);
 }
 

@@ -22,8 +22,8 @@ class HalideRuntimeKernel : public Kernel {
  private:
   std::unique_ptr<HalideKernel> kernel_;
   std::string name_;
-  std::vector<const float*> in_;
-  std::vector<float*> out_;
+  std::vector<const void*> in_;
+  std::vector<void*> out_;
 };
 
 // Compiles `group` (a kernel group extracted as a standalone graph) and wraps it.

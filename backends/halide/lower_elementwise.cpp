@@ -43,7 +43,7 @@ H::Expr unary_math(const Node& n, H::Expr x) {
     case OpKind::Neg:
       return -x;
     case OpKind::Abs:
-      return H::abs(x);
+      return H::cast(x.type(), H::abs(x));  // Halide's abs of an int is unsigned
     case OpKind::Exp:
       return H::exp(x);
     case OpKind::Log:
@@ -188,6 +188,34 @@ void Lowering::lower_pow(const Node& n) {
   const Shape& bs = shape_of(n.inputs[1]);
   set_out(n, def(base(n), FuncRole::Pointwise, ys, {a, b}, [&](const std::vector<H::Expr>& i) {
             return H::pow(at(a, broadcast_index(as, ys, i)), at(b, broadcast_index(bs, ys, i)));
+          }));
+}
+
+void Lowering::lower_compare(const Node& n) {
+  const Shape& ys = shape_of(n.outputs[0]);
+  std::vector<int> ins;
+  for (ValueId id : n.inputs)
+    ins.push_back(value_func(id, &n));
+  set_out(n, def(base(n), FuncRole::Pointwise, ys, ins, [&](const std::vector<H::Expr>& i) {
+            std::vector<H::Expr> v;
+            for (size_t k = 0; k < ins.size(); ++k)
+              v.push_back(at(ins[k], broadcast_index(shape_of(n.inputs[k]), ys, i)));
+            switch (n.op) {
+              case OpKind::Not:
+                return !v[0];
+              case OpKind::Where:
+                return H::select(v[0], v[1], v[2]);
+              case OpKind::Equal:
+                return v[0] == v[1];
+              case OpKind::Less:
+                return v[0] < v[1];
+              case OpKind::Greater:
+                return v[0] > v[1];
+              case OpKind::LessOrEqual:
+                return v[0] <= v[1];
+              default:
+                return v[0] >= v[1];
+            }
           }));
 }
 

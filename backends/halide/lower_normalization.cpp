@@ -137,6 +137,18 @@ void Lowering::lower_layer_norm(const Node& n) {
             if (bias >= 0) y = y + param(bias, n.inputs[2], i);
             return y;
           }));
+  // Mean and InvStdDev have the input's rank with the normalized dims 1.
+  for (size_t k = 1; k < n.outputs.size(); ++k) {
+    if (!n.has_output(k)) continue;
+    const int src = k == 1 ? mean : var;
+    const bool inv = k == 2;
+    vals_[static_cast<size_t>(n.outputs[k])] =
+        def(base(n) + (inv ? "_inv_std" : "_mean_out"), FuncRole::Pointwise,
+            shape_of(n.outputs[k]), {src}, [&](const std::vector<H::Expr>& i) {
+              H::Expr v = at(src, leading(i, first));
+              return inv ? 1.f / H::sqrt(v + a.epsilon) : v;
+            });
+  }
 }
 
 void Lowering::lower_lrn(const Node& n) {

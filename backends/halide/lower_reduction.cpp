@@ -2,6 +2,7 @@
 // Func over the kept dims whose value is an inline Halide reduction over an
 // RDom of the reduced dims (LogSumExp first takes the max, so exp() cannot
 // overflow). keepdims only changes how the output indexes the input.
+// ArgMax / ArgMin give int64 positions.
 #include <fmt/format.h>
 
 #include "backends/halide/lowering.h"
@@ -79,6 +80,37 @@ void Lowering::lower_reduce(const Node& n) {
               default:
                 return H::sum(v);
             }
+          }));
+}
+
+// ArgMax / ArgMin: Halide's argmax/argmin over an RDom of the axis keep the
+// first extreme they meet; select_last_index walks the axis backwards.
+void Lowering::lower_arg_reduce(const Node& n) {
+  const ArgReduceAttrs& a = n.attr<ArgReduceAttrs>();
+  const Shape& xs = shape_of(n.inputs[0]);
+  const Shape& ys = shape_of(n.outputs[0]);
+  const int64_t rank = static_cast<int64_t>(xs.size());
+  const size_t axis = static_cast<size_t>(a.axis < 0 ? a.axis + rank : a.axis);
+  const int len = static_cast<int>(xs[axis]);
+  int x = value_func(n.inputs[0], &n);
+  H::RDom r(0, len, unique(base(n) + "_r"));
+  H::Expr pos = a.select_last_index ? H::Expr(len - 1 - r.x) : H::Expr(r.x);
+  set_out(n, def(base(n), FuncRole::Window, ys, {x}, [&](const std::vector<H::Expr>& i) {
+            std::vector<H::Expr> xi;
+            size_t out_d = 0;
+            for (size_t d = 0; d < xs.size(); ++d) {
+              if (d == axis) {
+                xi.push_back(pos);
+                if (a.keepdims) ++out_d;
+              } else {
+                xi.push_back(i[out_d++]);
+              }
+            }
+            H::Tuple best =
+                n.op == OpKind::ArgMax ? H::argmax(r, at(x, xi)) : H::argmin(r, at(x, xi));
+            H::Expr k = best[0];
+            if (a.select_last_index) k = len - 1 - k;
+            return H::cast(H::Int(64), k);
           }));
 }
 

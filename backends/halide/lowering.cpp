@@ -62,14 +62,16 @@ void Lowering::lower() {
     const ValueId id = g_.inputs[k];
     const Value& v = g_.value(id);
     const TensorType& t = g_.type_of(id);
-    if (t.dtype != DType::f32)
-      throw UnsupportedError(
-          fmt::format("group input has dtype {}; the Halide backend computes f32 only",
-                      dtype_name(t.dtype)),
-          g_.site(id));
+    H::Type type;
+    try {
+      type = halide_type(t.dtype);
+    } catch (const UnsupportedError& e) {
+      throw UnsupportedError(fmt::format("group input '{}': {}", v.name, e.detail()),
+                             g_.site(id));
+    }
     const int cb = block_of(in_blocks_, k, t.shape, id);
     // Blocked: a 5-D buffer (c % cb, w, h, c / cb, n), innermost first.
-    H::ImageParam p(H::Float(32), static_cast<int>(t.rank()) + (cb ? 1 : 0),
+    H::ImageParam p(type, static_cast<int>(t.rank()) + (cb ? 1 : 0),
                     unique("in_" + sanitize(v.name)));
     params_.push_back(p);
     vals_[static_cast<size_t>(id)] =
@@ -151,11 +153,22 @@ int Lowering::value_func(ValueId id, const Node* user) {
   if (!v.constant)
     throw InternalError(fmt::format("value '{}' has no definition in the group", v.name));
   const Tensor& t = *v.constant;
-  if (t.dtype() != DType::f32)
-    throw UnsupportedError(
-        fmt::format("constant '{}' has dtype {}; the Halide backend computes f32 only", v.name,
-                    dtype_name(t.dtype())),
-        user ? g_.site(*user) : g_.site(id));
+  if (t.dtype() != DType::f32) {
+    H::Type type;
+    try {
+      type = halide_type(t.dtype());
+    } catch (const UnsupportedError& e) {
+      throw UnsupportedError(fmt::format("constant '{}': {}", v.name, e.detail()),
+                             user ? g_.site(*user) : g_.site(id));
+    }
+    H::Buffer<> b(type, reversed_sizes(t.shape()), unique("c_" + sanitize(v.name)));
+    if (t.numel()) std::memcpy(b.data(), t.raw(), t.nbytes());
+    typed_buffers_.push_back(b);
+    int f = def("w_" + sanitize(v.name), FuncRole::Input, t.shape(), {},
+                [&](const std::vector<H::Expr>& idx) { return H::Expr(b(reversed(idx))); });
+    vals_[static_cast<size_t>(id)] = f;
+    return f;
+  }
   H::Buffer<float> b(reversed_sizes(t.shape()), unique("c_" + sanitize(v.name)));
   if (t.numel()) std::memcpy(b.data(), t.data<float>(), t.nbytes());
   buffers_.push_back(b);
@@ -179,30 +192,102 @@ int Lowering::constant_as_f32(ValueId id, const Node* user) {
   return f;
 }
 
-void Lowering::check_f32(const Node& n) {
-  for (size_t k = 0; k < n.inputs.size(); ++k) {
-    const ValueId id = n.inputs[k];
-    // Pow reads a constant exponent of any numeric dtype as f32.
-    if (n.op == OpKind::Pow && k == 1 && g_.is_constant(id) &&
-        g_.type_of(id).dtype != DType::boolean)
-      continue;
-    if (id != kNoValue && g_.type_of(id).dtype != DType::f32)
-      throw UnsupportedError(fmt::format("input '{}' has dtype {}; the Halide backend computes "
-                                         "f32 only",
-                                         g_.value(id).name, dtype_name(g_.type_of(id).dtype)),
+H::Type halide_type(DType t) {
+  switch (t) {
+    case DType::f32:
+      return H::Float(32);
+    case DType::i8:
+      return H::Int(8);
+    case DType::u8:
+      return H::UInt(8);
+    case DType::i32:
+      return H::Int(32);
+    case DType::i64:
+      return H::Int(64);
+    case DType::boolean:
+      return H::Bool();
+    default:
+      throw UnsupportedError(fmt::format(
+          "dtype {}: the Halide backend computes f32, and i8, u8, i32, i64 and bool in "
+          "comparisons, selection, ArgMax/ArgMin and integer Add/Sub/Mul/Min/Max/Neg/Abs",
+          dtype_name(t)));
+  }
+}
+
+halide_type_t buffer_type(DType t) {
+  const H::Type h = halide_type(t);
+  return halide_type_t(static_cast<halide_type_code_t>(h.code()), static_cast<uint8_t>(h.bits()));
+}
+
+bool is_dtype_generic(OpKind op) {
+  switch (op) {
+    case OpKind::Add:
+    case OpKind::Sub:
+    case OpKind::Mul:
+    case OpKind::Min:
+    case OpKind::Max:
+    case OpKind::Sum:
+    case OpKind::Neg:
+    case OpKind::Abs:
+    case OpKind::Equal:
+    case OpKind::Less:
+    case OpKind::Greater:
+    case OpKind::LessOrEqual:
+    case OpKind::GreaterOrEqual:
+    case OpKind::Not:
+    case OpKind::Where:
+    case OpKind::ArgMax:
+    case OpKind::ArgMin:
+    case OpKind::Identity:
+    case OpKind::Flatten:
+    case OpKind::Reshape:
+    case OpKind::Squeeze:
+    case OpKind::Unsqueeze:
+    case OpKind::Transpose:
+    case OpKind::Concat:
+    case OpKind::Slice:
+    case OpKind::Constant:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void Lowering::check_dtypes(const Node& n) {
+  const bool generic = is_dtype_generic(n.op);
+  auto check = [&](ValueId id, const char* role) {
+    if (id == kNoValue) return;
+    const DType t = g_.type_of(id).dtype;
+    if (t == DType::f32) return;
+    bool ok = generic;
+    if (ok) {
+      try {
+        halide_type(t);
+      } catch (const UnsupportedError&) {
+        ok = false;
+      }
+    }
+    if (!ok)
+      throw UnsupportedError(fmt::format("{} '{}' has dtype {}; the Halide backend computes {} "
+                                         "in f32 only",
+                                         role, g_.value(id).name, dtype_name(t), op_name(n.op)),
                              g_.site(n));
+  };
+  for (size_t k = 0; k < n.inputs.size(); ++k) {
+    // Pow reads a constant exponent of any numeric dtype as f32.
+    if (n.op == OpKind::Pow && k == 1 && g_.is_constant(n.inputs[k]) &&
+        g_.type_of(n.inputs[k]).dtype != DType::boolean)
+      continue;
+    check(n.inputs[k], "input");
   }
   for (ValueId id : n.outputs)
-    if (id != kNoValue && g_.type_of(id).dtype != DType::f32)
-      throw UnsupportedError(fmt::format("output '{}' has dtype {}; the Halide backend computes "
-                                         "f32 only",
-                                         g_.value(id).name, dtype_name(g_.type_of(id).dtype)),
-                             g_.site(n));
+    check(id, "output");
 }
 
 void Lowering::lower_node(const Node& n) {
-  check_f32(n);
-  for (size_t i = 1; i < n.outputs.size(); ++i)
+  check_dtypes(n);
+  // LayerNormalization's Mean and InvStdDev are its statistics Funcs.
+  for (size_t i = 1; i < n.outputs.size() && n.op != OpKind::LayerNormalization; ++i)
     if (n.has_output(i))
       throw UnsupportedError(fmt::format("output {} ('{}') of {} is not implemented by the "
                                          "Halide backend",
@@ -230,6 +315,17 @@ void Lowering::lower_node(const Node& n) {
       return lower_binary(n);
     case OpKind::PRelu:
       return lower_binary(n);
+    case OpKind::Equal:
+    case OpKind::Less:
+    case OpKind::Greater:
+    case OpKind::LessOrEqual:
+    case OpKind::GreaterOrEqual:
+    case OpKind::Not:
+    case OpKind::Where:
+      return lower_compare(n);
+    case OpKind::ArgMax:
+    case OpKind::ArgMin:
+      return lower_arg_reduce(n);
     case OpKind::Pow:
       return lower_pow(n);
     case OpKind::Min:

@@ -46,6 +46,15 @@ std::vector<H::Var> halide_vars(size_t rank);
 std::vector<H::Expr> onnx_index(size_t rank);
 std::vector<H::Expr> reversed(const std::vector<H::Expr>& v);
 
+// The Halide type of a dtype the backend computes (f32 for the arithmetic;
+// integers and bool for comparisons, selection, ArgMax and integer
+// arithmetic); UnsupportedError for the others.
+H::Type halide_type(DType t);
+// The same as a runtime buffer type (bool: uint1 in one byte).
+halide_type_t buffer_type(DType t);
+// Ops whose lowering is written for any computed dtype (see check_dtypes).
+bool is_dtype_generic(OpKind op);
+
 class Lowering {
  public:
   explicit Lowering(const Graph& g, std::vector<int> in_blocks = {},
@@ -68,6 +77,7 @@ class Lowering {
   std::vector<int> output_index_;
   std::vector<H::Buffer<float>> buffers_;          // keeps constants alive with the pipeline
   std::vector<H::Buffer<int32_t>> index_buffers_;  // resampling tap tables
+  std::vector<H::Buffer<>> typed_buffers_;         // non-f32 constants
 
  private:
   using Body = std::function<H::Expr(const std::vector<H::Expr>&)>;
@@ -86,7 +96,9 @@ class Lowering {
   int value_func(ValueId id, const Node* user);
   // A constant of any numeric dtype read as f32 (Pow's integer exponents).
   int constant_as_f32(ValueId id, const Node* user);
-  void check_f32(const Node& n);
+  // f32 everywhere, except in the dtype-generic ops, whose values may be
+  // integers or bool too.
+  void check_dtypes(const Node& n);
   void set_out(const Node& n, int f) { vals_[static_cast<size_t>(n.outputs[0])] = f; }
   std::string base(const Node& n) const { return sanitize(n.name); }
   // The channel block of input/output k (0: row-major), checked.
@@ -120,10 +132,13 @@ class Lowering {
   void lower_unary(const Node& n);
   void lower_variadic(const Node& n);
   void lower_pow(const Node& n);
+  // Comparisons, Not and Where (bool values; any computed dtype).
+  void lower_compare(const Node& n);
   void lower_softmax(const Node& n);
 
   // ---- reductions (lower_reduction.cpp) ----
   void lower_reduce(const Node& n);
+  void lower_arg_reduce(const Node& n);
 
   // ---- normalization (lower_normalization.cpp) ----
   void lower_batch_norm(const Node& n);
