@@ -2,9 +2,11 @@
 // with hand-computed results, their typed errors, the text format, the ONNX
 // import of PyTorch's default recurrent state (Shape -> Gather -> Unsqueeze ->
 // Concat -> Expand, evaluated at import) and what the compiled engine does
-// with them (folded when constant, an UnsupportedError naming the node when
-// not).
+// with them (folded when constant; run-time Gather, Expand and the other
+// data-movement ops as copy kernels, an out-of-range index an InputError).
 #include <catch2/catch.hpp>
+
+#include <fmt/format.h>
 
 #include <cstdint>
 #include <limits>
@@ -267,28 +269,65 @@ TEST_CASE("compile: Shape of run-time data and Expand of a constant fold away", 
   CHECK(ref[1].to_vector<float>() == out[1].to_vector<float>());
 }
 
-TEST_CASE("compile: Gather and Expand of run-time data are UnsupportedErrors naming the node",
-          "[shapeops]") {
-  {
+TEST_CASE("compile: an embedding lookup on run-time token ids, int64 and int32", "[shapeops]") {
+  for (DType idt : {DType::i64, DType::i32}) {
     GraphBuilder b("emb");
     Val table = b.constant("table", iota_f32({5, 2}));
-    Val ids = b.input("ids", DType::i64, {3});
+    Val ids = b.input("ids", idt, {2, 3});
     b.output(b.gather(table, ids, 0, "lookup"), "y");
     Graph g = b.build();
-    std::string m = test::error_of<UnsupportedError>([&] { compile(g); });
-    CHECK(contains(m, "'lookup' (Gather)"));
-    CHECK(contains(m, "input 1 ('ids') is computed at run time"));
-    // The reference engine runs it.
-    Tensor y = Interpreter(g).run({i64s({3}, {4, 0, -1})})[0];
-    CHECK(y.to_vector<float>() == std::vector<float>{8, 9, 0, 1, 8, 9});
+    Executable exe = compile(g);
+    Tensor in = i64s({2, 3}, {4, 0, -1, 2, 2, 1}).cast(idt);
+    Tensor y = exe.run({in})[0];
+    CHECK(y.shape() == Shape{2, 3, 2});
+    CHECK(y.to_vector<float>() == std::vector<float>{8, 9, 0, 1, 8, 9, 4, 5, 4, 5, 2, 3});
+    CHECK(Interpreter(g).run({in})[0].to_vector<float>() == y.to_vector<float>());
+    // A token id outside the table is an InputError naming the input and the value,
+    // never a read out of bounds.
+    for (int64_t bad : {int64_t{5}, int64_t{-6}, int64_t{1} << 40}) {
+      if (idt == DType::i32 && bad > (int64_t{1} << 31)) continue;
+      Tensor wrong = i64s({2, 3}, {0, 1, bad, 2, 3, 4}).cast(idt);
+      std::string m = test::error_of<InputError>([&] { exe.run({wrong}); });
+      CHECK(contains(m, "'ids'"));
+      CHECK(contains(m, fmt::format("index {} at position 2", bad)));
+      CHECK(contains(m, "'lookup' (Gather)"));
+    }
   }
-  {
-    GraphBuilder b("wide");
-    Val x = b.input("x", DType::f32, {3, 1});
-    b.output(b.expand(x, {3, 4}, "widen"), "y");
-    std::string m = test::error_of<UnsupportedError>([&] { compile(b.build()); });
-    CHECK(contains(m, "'widen' (Expand)"));
-    CHECK(contains(m, "input 0 ('x') is computed at run time"));
+}
+
+TEST_CASE("compile: Gather of a constant index from run-time data (the last time step)",
+          "[shapeops]") {
+  GraphBuilder b("last_step");
+  Val x = b.input("y", DType::f32, {2, 4, 3});  // [batch, time, features]
+  Val last = b.constant("last", Tensor::scalar<int64_t>(-1));
+  b.output(b.gather(x, last, 1, "pick"), "out");
+  Graph g = b.build();
+  Tensor in = iota_f32({2, 4, 3});
+  Tensor y = compile(g).run({in})[0];
+  CHECK(y.shape() == Shape{2, 3});
+  CHECK(y.to_vector<float>() == std::vector<float>{9, 10, 11, 21, 22, 23});
+}
+
+TEST_CASE("compile: Expand, Tile, Split, DepthToSpace and Cast of run-time data", "[shapeops]") {
+  GraphBuilder b("moves");
+  Val x = b.input("x", DType::f32, {1, 8, 2, 3});
+  Val wide = b.expand(b.input("col", DType::f32, {3, 1}), {2, 3, 4}, "widen");
+  Val tiled = b.op(OpKind::Tile, {x}, TileAttrs{{1, 1, 2, 1}}, 1, "tile")[0];
+  std::vector<Val> parts = b.op(OpKind::Split, {x}, SplitAttrs{1, {2, 6}}, 2, "split");
+  Val d2s = b.op(OpKind::DepthToSpace, {x}, BlockAttrs{2, DepthToSpaceMode::CRD}, 1, "d2s")[0];
+  Val s2d = b.op(OpKind::SpaceToDepth, {d2s}, BlockAttrs{2, DepthToSpaceMode::DCR}, 1, "s2d")[0];
+  Val as_int = b.op(OpKind::Cast, {x}, CastAttrs{DType::i32}, 1, "to_int")[0];
+  for (Val v : {wide, tiled, parts[0], parts[1], d2s, s2d, as_int})
+    b.output(v);
+  Graph g = b.build();
+  std::vector<Tensor> in{test::random_f32({1, 8, 2, 3}, 3, -4.f, 4.f), test::random_f32({3, 1}, 4)};
+  std::vector<Tensor> got = compile(g).run(in);
+  std::vector<Tensor> want = Interpreter(g).run(in);
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    INFO("output " << i);
+    CHECK(got[i].type() == want[i].type());
+    CHECK(got[i].same_content(want[i]));
   }
 }
 
