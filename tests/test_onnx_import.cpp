@@ -771,8 +771,8 @@ TEST_CASE("ONNX import: model-level opset and domain checks", "[onnx]") {
   old.node("Relu", {"x"}, {"y"});
   old.output("y");
   CHECK_THROWS_WITH(import_onnx(old.model(), {}),
-                    Catch::Contains("opset 0") && Catch::Contains("1 to 17"));
-  ModelMaker newer(18);
+                    Catch::Contains("opset 0") && Catch::Contains("1 to 18"));
+  ModelMaker newer(19);
   newer.input("x", TP::FLOAT, {2});
   newer.node("Relu", {"x"}, {"y"});
   newer.output("y");
@@ -1294,4 +1294,38 @@ TEST_CASE("loomc ir --value pins a graph input from a .pb file", "[onnx]") {
   CHECK_THAT(unknown.output, Catch::Contains("'nope'"));
   auto help = test::run_loomc("ir --help");
   CHECK_THAT(help.output, Catch::Contains("--value NAME=FILE.pb"));
+}
+
+TEST_CASE("ONNX import: opset-18 forms of Reduce, Pad, Split and Resize", "[onnx]") {
+  ModelMaker m(18);
+  m.input("x", TP::FLOAT, {1, 2, 4, 7});
+  m.initializer_i64("axes", {2}, {2, 3});
+  m.node("ReduceMean", {"x", "axes"}, {"mean"}, "mean_node");
+  m.initializer_i64("pads", {4}, {1, 0, 2, 3});
+  m.initializer_i64("pad_axes", {2}, {-1, 1});
+  m.node("Pad", {"x", "pads", "", "pad_axes"}, {"padded"}, "pad_node");
+  auto& split = m.node("Split", {"x"}, {"s0", "s1", "s2", "s3"}, "split_node");
+  attr_int(split, "num_outputs", 4);
+  attr_int(split, "axis", -1);
+  m.initializer_f32("scales", {2}, {2.f, 0.5f});
+  attr_ints(m.node("Resize", {"x", "", "scales"}, {"resized"}, "resize_node"), "axes", {2, 3});
+  for (const char* o : {"mean", "padded", "s0", "s3", "resized"})
+    m.output(o);
+  Graph g = import_onnx(m.model(), {});
+  auto node = [&](const std::string& name) -> const Node& {
+    for (const Node& n : g.nodes)
+      if (n.name == name) return n;
+    FAIL("no node " << name);
+    return g.nodes[0];
+  };
+  CHECK(node("mean_node").attr<ReduceAttrs>().axes == std::vector<int64_t>{2, 3});
+  CHECK(g.type_of(node("mean_node").outputs[0]).shape == Shape{1, 2, 1, 1});
+  // pads [1, 0 | 2, 3] on axes (-1, 1): begin w 1, c 0; end w 2, c 3.
+  CHECK(node("pad_node").attr<PadAttrs>().pads == std::vector<int64_t>{0, 0, 0, 1, 0, 3, 0, 2});
+  CHECK(g.type_of(node("pad_node").outputs[0]).shape == Shape{1, 5, 4, 10});
+  // num_outputs = 4 over 7: parts of ceil(7 / 4) = 2, the last one shorter.
+  CHECK(g.type_of(node("split_node").outputs[0]).shape == Shape{1, 2, 4, 2});
+  CHECK(g.type_of(node("split_node").outputs[3]).shape == Shape{1, 2, 4, 1});
+  CHECK(node("resize_node").attr<ResizeAttrs>().scales == std::vector<float>{1, 1, 2, 0.5f});
+  CHECK(g.type_of(node("resize_node").outputs[0]).shape == Shape{1, 2, 8, 3});
 }

@@ -1,5 +1,5 @@
 // The ONNX importer: ModelProto -> loom::Graph. Maps each ONNX node of the
-// default domain (opsets 1 to 17) to a Loom op with typed attributes, folding
+// default domain (opsets 1 to 18) to a Loom op with typed attributes, folding
 // the shape-fixing tensor inputs (Reshape/Expand shape, Slice
 // starts/ends/axes/steps, Squeeze/Unsqueeze axes, Clip min/max, Dropout
 // training_mode) into attributes. Unsupported nodes are collected and reported
@@ -15,7 +15,9 @@
 // Concat -> Expand), and Loom needs them as constants when it imports the
 // node that reads them. Shapes are static, so Shape(x) is known from x's
 // type, and a node whose inputs are all known and whose outputs are all
-// int32/int64 is evaluated with the reference interpreter. Float work stays
+// int32/int64/bool is evaluated with the reference interpreter (F.pad's
+// ConstantOfShape -> Concat -> ... -> Cast, expand(-1)'s Equal -> Where
+// included). Float work stays
 // as nodes (the compile pipeline's fold_constants folds it), and so does a
 // node that computes a graph output (its value is still known to the nodes
 // that read it as an attribute input), so the imported graph of a model
@@ -66,7 +68,7 @@ using onnx_frontend::tensor_from_proto;
 namespace {
 
 constexpr int64_t kMinOpset = 1;
-constexpr int64_t kMaxOpset = 17;
+constexpr int64_t kMaxOpset = 18;
 
 bool is_default_domain(const std::string& domain) {
   return domain.empty() || domain == "ai.onnx";
@@ -749,7 +751,8 @@ class Importer final : public ConstantInputs {
       ins.pop_back();
     // A node of the wrong arity is imported, so that verification names it.
     const OpSignature sig = op_signature(c.op);
-    if (c.legacy != LegacyRule::None || ins.empty() ||
+    // ConstantOfShape has no tensor inputs left (its shape is an attribute).
+    if (c.legacy != LegacyRule::None || (ins.empty() && sig.min_inputs > 0) ||
         static_cast<int>(ins.size()) < sig.min_inputs ||
         static_cast<int>(ins.size()) > sig.max_inputs || outs.empty() ||
         static_cast<int>(outs.size()) > sig.max_outputs)
@@ -793,7 +796,8 @@ class Importer final : public ConstantInputs {
     const std::vector<TensorType> out_types = infer_node_types(scratch, n, types);
     for (size_t i = 0; i < outs.size(); ++i)
       if (!outs[i].empty() &&
-          ((out_types[i].dtype != DType::i64 && out_types[i].dtype != DType::i32) ||
+          ((out_types[i].dtype != DType::i64 && out_types[i].dtype != DType::i32 &&
+            out_types[i].dtype != DType::boolean) ||
            out_types[i].numel() > kFoldConstantsMaxElements))
         return false;
     std::vector<Tensor> values = evaluate_node(scratch, n, args);

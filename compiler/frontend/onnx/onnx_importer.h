@@ -1,4 +1,4 @@
-// The ONNX frontend: turns an ONNX model (default domain, opsets 1 to 17) into
+// The ONNX frontend: turns an ONNX model (default domain, opsets 1 to 18) into
 // a verified, shape-inferred loom::Graph.
 //
 // Inputs that ONNX passes as tensors but Loom needs as attributes (Reshape's
