@@ -74,6 +74,7 @@ bool is_elementwise(OpKind op) {
     case OpKind::GreaterOrEqual:
     case OpKind::Not:
     case OpKind::Where:
+    case OpKind::Mod:
       return true;
     default:
       return false;
@@ -155,6 +156,14 @@ constexpr std::array<std::pair<NearestMode, std::string_view>, 4> kNearestModeNa
     {NearestMode::Ceil, "ceil"},
 }};
 
+constexpr std::array<std::pair<ScatterReduction, std::string_view>, 5> kScatterReductionNames{{
+    {ScatterReduction::None, "none"},
+    {ScatterReduction::Add, "add"},
+    {ScatterReduction::Mul, "mul"},
+    {ScatterReduction::Max, "max"},
+    {ScatterReduction::Min, "min"},
+}};
+
 template <class E, size_t N>
 std::string_view lookup_name(const std::array<std::pair<E, std::string_view>, N>& table, E v) {
   for (auto& [e, n] : table)
@@ -193,6 +202,13 @@ std::string_view enum_name(CoordinateTransform v) {
 }
 std::string_view enum_name(NearestMode v) {
   return lookup_name(kNearestModeNames, v);
+}
+std::string_view enum_name(ScatterReduction v) {
+  return lookup_name(kScatterReductionNames, v);
+}
+template <>
+std::optional<ScatterReduction> parse_enum<ScatterReduction>(std::string_view name) {
+  return lookup_enum(kScatterReductionNames, name);
 }
 template <>
 std::optional<PadMode> parse_enum<PadMode>(std::string_view name) {
@@ -432,6 +448,10 @@ Attrs default_attrs(OpKind op) {
       return ArgReduceAttrs{};
     case OpKind::Pad:
       return PadAttrs{};
+    case OpKind::Mod:
+      return ModAttrs{};
+    case OpKind::ScatterND:
+      return ScatterAttrs{};
     case OpKind::Cast:
       return CastAttrs{};
     case OpKind::ConstantOfShape:

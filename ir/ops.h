@@ -32,7 +32,8 @@ namespace loom {
   /* conv, pool, resampling */                                                                   \
   X(Conv)                                                                                        \
   X(ConvTranspose)                                                                               \
-  X(MaxPool) X(AveragePool) X(GlobalAveragePool) X(GlobalMaxPool) X(GlobalLpPool)                \
+  X(MaxPool)                                                                                     \
+  X(AveragePool) X(GlobalAveragePool) X(GlobalMaxPool) X(GlobalLpPool)                           \
       X(Resize) /* dense, normalization */                                                       \
       X(Gemm) X(MatMul) X(BatchNormalization) X(InstanceNormalization) X(LayerNormalization)     \
           X(LRN) /* elementwise: arithmetic, activations, math, comparison, selection */         \
@@ -40,14 +41,15 @@ namespace loom {
           X(PRelu) X(HardSigmoid) X(HardSwish) X(Selu) X(Celu) X(Softplus) X(Softsign)           \
               X(ThresholdedRelu) X(Neg) X(Abs) X(Exp) X(Log) X(Sqrt) X(Reciprocal) X(Floor)      \
                   X(Ceil) X(Erf) X(Min) X(Max) X(Sum) X(Mean) X(Equal) X(Less) X(Greater)        \
-                      X(LessOrEqual) X(GreaterOrEqual) X(Not) X(Where) X(Softmax)                \
+                      X(LessOrEqual) X(GreaterOrEqual) X(Not) X(Where) X(Mod) X(Softmax)         \
                           X(LogSoftmax) /* reductions */                                         \
       X(ReduceMean) X(ReduceMax) X(ReduceMin) X(ReduceSum) X(ReduceProd) X(ReduceL1) X(ReduceL2) \
           X(ReduceLogSum) X(ReduceLogSumExp) X(ReduceSumSquare) X(ArgMax)                        \
               X(ArgMin) /* shape and structure */                                                \
       X(Flatten) X(Reshape) X(Transpose) X(Squeeze) X(Unsqueeze) X(Concat) X(Slice) X(Identity)  \
-          X(Dropout) X(Constant) X(Shape) X(Gather) X(Expand) X(Pad) X(Cast) X(ConstantOfShape)  \
-              X(Split) X(Tile) X(Range) X(DepthToSpace) X(SpaceToDepth) /* recurrent */          \
+          X(Dropout) X(Constant) X(Shape) X(Gather) X(Expand) X(Pad) X(Cast) X(ScatterND)        \
+              X(ConstantOfShape) X(Split) X(Tile) X(Range) X(DepthToSpace)                       \
+                  X(SpaceToDepth) /* recurrent */                                                \
       X(RNN) X(LSTM) X(GRU)
 
 enum class OpKind : uint8_t {
@@ -91,6 +93,7 @@ enum class CoordinateTransform : uint8_t {
   TfHalfPixelForNN
 };
 enum class NearestMode : uint8_t { RoundPreferFloor, RoundPreferCeil, Floor, Ceil };
+enum class ScatterReduction : uint8_t;
 
 // Activation functions of RNN/LSTM/GRU, as the ONNX spec lists them.
 // alpha/beta meanings follow the spec: LeakyRelu(alpha), ThresholdedRelu(alpha),
@@ -119,6 +122,7 @@ std::string_view enum_name(DepthToSpaceMode v);
 std::string_view enum_name(ResizeMode v);
 std::string_view enum_name(CoordinateTransform v);
 std::string_view enum_name(NearestMode v);
+std::string_view enum_name(ScatterReduction v);
 inline std::string_view enum_name(DType v) {
   return dtype_name(v);
 }
@@ -141,6 +145,8 @@ std::optional<CoordinateTransform> parse_enum<CoordinateTransform>(std::string_v
 template <>
 std::optional<NearestMode> parse_enum<NearestMode>(std::string_view name);
 template <>
+std::optional<ScatterReduction> parse_enum<ScatterReduction>(std::string_view name);
+template <>
 inline std::optional<DType> parse_enum<DType>(std::string_view name) {
   return parse_dtype(name);
 }
@@ -151,7 +157,7 @@ inline constexpr bool is_named_enum_v =
     std::is_same_v<T, AutoPad> || std::is_same_v<T, Direction> || std::is_same_v<T, PadMode> ||
     std::is_same_v<T, DepthToSpaceMode> || std::is_same_v<T, ResizeMode> ||
     std::is_same_v<T, CoordinateTransform> || std::is_same_v<T, NearestMode> ||
-    std::is_same_v<T, DType>;
+    std::is_same_v<T, ScatterReduction> || std::is_same_v<T, DType>;
 
 // An activation with its parameters resolved (defaults filled in).
 struct ActivationFn {
@@ -546,6 +552,28 @@ struct PadAttrs {
   friend bool operator==(const PadAttrs&, const PadAttrs&) = default;
 };
 
+// Mod: fmod = 1 is C's fmod (the dividend's sign; required for floats),
+// fmod = 0 the integer modulo with the divisor's sign.
+struct ModAttrs {
+  bool fmod = false;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("fmod", s.fmod);
+  }
+  friend bool operator==(const ModAttrs&, const ModAttrs&) = default;
+};
+
+// ScatterND: how updates combine with the data they land on.
+enum class ScatterReduction : uint8_t { None, Add, Mul, Max, Min };
+struct ScatterAttrs {
+  ScatterReduction reduction = ScatterReduction::None;
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("reduction", s.reduction);
+  }
+  friend bool operator==(const ScatterAttrs&, const ScatterAttrs&) = default;
+};
+
 struct CastAttrs {
   DType to = DType::f32;
   template <class Self, class F>
@@ -651,7 +679,7 @@ using Attrs =
                  DropoutAttrs, ConstantAttrs, RecurrentAttrs, ShapeAttrs, ExpandAttrs,
                  ConvTransposeAttrs, ResizeAttrs, LpAttrs, AlphaBetaAttrs, SeluAttrs, ReduceAttrs,
                  ArgReduceAttrs, LrnAttrs, LayerNormAttrs, PadAttrs, CastAttrs,
-                 ConstantOfShapeAttrs, SplitAttrs, TileAttrs, BlockAttrs>;
+                 ConstantOfShapeAttrs, SplitAttrs, TileAttrs, BlockAttrs, ModAttrs, ScatterAttrs>;
 
 // The default attribute value for an op (the right variant alternative, with
 // op-specific defaults such as Elu's alpha = 1 and Concat's required axis).

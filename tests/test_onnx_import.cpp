@@ -13,6 +13,7 @@
 #include "compiler/load_model.h"
 #include "ir/interpreter.h"
 #include "onnx_test_util.h"
+#include "tests/test_util.h"
 
 using namespace loom;
 using loom::test::attr_float;
@@ -1328,4 +1329,20 @@ TEST_CASE("ONNX import: opset-18 forms of Reduce, Pad, Split and Resize", "[onnx
   CHECK(g.type_of(node("split_node").outputs[3]).shape == Shape{1, 2, 4, 1});
   CHECK(node("resize_node").attr<ResizeAttrs>().scales == std::vector<float>{1, 1, 2, 0.5f});
   CHECK(g.type_of(node("resize_node").outputs[0]).shape == Shape{1, 2, 8, 3});
+}
+
+TEST_CASE("ONNX import: a node reading the output of an unsupported node is not misreported",
+          "[onnx]") {
+  // ConvTranspose and Resize ask for their input's type while converting;
+  // downstream of an unsupported Pad that type is unknown.
+  ModelMaker m(13);
+  m.input("x", TP::FLOAT, {1, 2, 5});
+  m.input("pads", TP::INT64, {6});
+  m.node("Pad", {"x", "pads"}, {"p"}, "pad_node");
+  m.initializer_f32("w", {2, 2, 3}, std::vector<float>(12, 0.5f));
+  attr_ints(m.node("ConvTranspose", {"p", "w"}, {"y"}, "up_node"), "strides", {2});
+  m.output("y");
+  std::string msg = test::error_of<UnsupportedError>([&] { import_onnx(m.model(), {}); });
+  CHECK_THAT(msg, Catch::Contains("'pad_node' (Pad)") && Catch::Contains("'pads'"));
+  CHECK_THAT(msg, !Catch::Contains("not defined"));
 }

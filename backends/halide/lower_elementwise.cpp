@@ -102,6 +102,8 @@ void Lowering::lower_binary(const Node& n) {
                 return x * y;
               case OpKind::PRelu:
                 return H::select(x < 0.f, y * x, x);
+              case OpKind::Mod:  // f32 only: fmod, the dividend's sign
+                return x - y * H::trunc(x / y);
               default:
                 return x / y;
             }

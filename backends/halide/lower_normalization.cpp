@@ -143,8 +143,8 @@ void Lowering::lower_layer_norm(const Node& n) {
     const int src = k == 1 ? mean : var;
     const bool inv = k == 2;
     vals_[static_cast<size_t>(n.outputs[k])] =
-        def(base(n) + (inv ? "_inv_std" : "_mean_out"), FuncRole::Pointwise,
-            shape_of(n.outputs[k]), {src}, [&](const std::vector<H::Expr>& i) {
+        def(base(n) + (inv ? "_inv_std" : "_mean_out"), FuncRole::Pointwise, shape_of(n.outputs[k]),
+            {src}, [&](const std::vector<H::Expr>& i) {
               H::Expr v = at(src, leading(i, first));
               return inv ? 1.f / H::sqrt(v + a.epsilon) : v;
             });

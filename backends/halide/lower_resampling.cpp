@@ -53,7 +53,8 @@ void Lowering::lower_pad(const Node& n) {
               }
             }
             H::Expr v = at(x, src);
-            if (a.mode == PadMode::Constant) v = H::select(inside, v, a.value);
+            // The fill in the input's type (integer Pad truncates it, as the reference does).
+            if (a.mode == PadMode::Constant) v = H::select(inside, v, H::cast(v.type(), a.value));
             return v;
           }));
 }

@@ -139,6 +139,11 @@ void Lowering::lower_constant(const Node& n) {
 
 void Lowering::lower_identity(const Node& n) {
   set_out(n, value_func(n.inputs[0], &n));
+  // Dropout's mask in inference: every element kept.
+  if (n.op == OpKind::Dropout && n.has_output(1))
+    vals_[static_cast<size_t>(n.outputs[1])] =
+        def(base(n) + "_mask", FuncRole::Pointwise, shape_of(n.outputs[1]), {},
+            [](const std::vector<H::Expr>&) { return H::Internal::const_true(); });
 }
 
 }  // namespace loom::halide_detail

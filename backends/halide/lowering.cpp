@@ -66,8 +66,7 @@ void Lowering::lower() {
     try {
       type = halide_type(t.dtype);
     } catch (const UnsupportedError& e) {
-      throw UnsupportedError(fmt::format("group input '{}': {}", v.name, e.detail()),
-                             g_.site(id));
+      throw UnsupportedError(fmt::format("group input '{}': {}", v.name, e.detail()), g_.site(id));
     }
     const int cb = block_of(in_blocks_, k, t.shape, id);
     // Blocked: a 5-D buffer (c % cb, w, h, c / cb, n), innermost first.
@@ -239,6 +238,8 @@ bool is_dtype_generic(OpKind op) {
     case OpKind::ArgMax:
     case OpKind::ArgMin:
     case OpKind::Identity:
+    case OpKind::Dropout:
+    case OpKind::Pad:
     case OpKind::Flatten:
     case OpKind::Reshape:
     case OpKind::Squeeze:
@@ -287,7 +288,8 @@ void Lowering::check_dtypes(const Node& n) {
 void Lowering::lower_node(const Node& n) {
   check_dtypes(n);
   // LayerNormalization's Mean and InvStdDev are its statistics Funcs.
-  for (size_t i = 1; i < n.outputs.size() && n.op != OpKind::LayerNormalization; ++i)
+  for (size_t i = 1;
+       i < n.outputs.size() && n.op != OpKind::LayerNormalization && n.op != OpKind::Dropout; ++i)
     if (n.has_output(i))
       throw UnsupportedError(fmt::format("output {} ('{}') of {} is not implemented by the "
                                          "Halide backend",
@@ -314,6 +316,7 @@ void Lowering::lower_node(const Node& n) {
     case OpKind::Div:
       return lower_binary(n);
     case OpKind::PRelu:
+    case OpKind::Mod:
       return lower_binary(n);
     case OpKind::Equal:
     case OpKind::Less:

@@ -8,7 +8,7 @@
 //  - Transpose, Slice, Concat, Split, Expand, Tile, DepthToSpace,
 //    SpaceToDepth, Gather and Cast: a Movement group (strided copies, the
 //    bounds-checked run-time gather, or the dtype conversion), on any dtype.
-//  - Shape, ConstantOfShape, Range: no backend generates code for them, so
+//  - Shape, ConstantOfShape, Range, ScatterND: no backend generates code for them, so
 //    they must have been folded (fold_constants folds Shape always, the
 //    others when their inputs are constants); one left here is an
 //    UnsupportedError naming the node.
@@ -71,7 +71,8 @@ GroupBackend backend_of(const Graph& g, const Node& n, const std::vector<int64_t
       return GroupBackend::Movement;
     case OpKind::Shape:
     case OpKind::ConstantOfShape:
-    case OpKind::Range: {
+    case OpKind::Range:
+    case OpKind::ScatterND: {
       std::string why = "its output is too large to fold into a constant";
       for (size_t i = 0; i < n.inputs.size(); ++i)
         if (n.inputs[i] != kNoValue && !g.is_constant(n.inputs[i])) {

@@ -881,4 +881,40 @@ std::vector<Tensor> eval_Where(const OpContext&, const std::vector<const Tensor*
   return {out};
 }
 
+// ---- Mod ------------------------------------------------------------------------------
+
+std::vector<TensorType> infer_Mod(const OpContext& ctx) {
+  std::vector<TensorType> t = infer_binary(ctx);
+  if (is_float(ctx.in(0).dtype) && !ctx.attrs<ModAttrs>().fmod)
+    ctx.fail("fmod = 0 on floating-point inputs (the spec requires fmod = 1 for them)");
+  return t;
+}
+std::vector<Tensor> eval_Mod(const OpContext& ctx, const std::vector<const Tensor*>& inputs,
+                             const std::vector<TensorType>& output_types) {
+  const Tensor& a = *inputs[0];
+  const Tensor& b = *inputs[1];
+  const bool fmod = ctx.attrs<ModAttrs>().fmod;
+  return {dispatch_arith(ctx, a.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_integral_v<T>) {
+      for (T v : b.values<T>())
+        if (v == 0) {
+          ErrorSite site = ctx.graph().site(ctx.node());
+          site.tensor = ctx.input_name(1);
+          throw InputError("integer modulo by zero", site);
+        }
+    }
+    return broadcast_apply<T>(a, b, output_types[0].shape, [fmod](T x, T y) -> T {
+      if constexpr (std::is_floating_point_v<T>) {
+        return static_cast<T>(std::fmod(x, y));
+      } else {
+        // Computed in int64 so that MIN % -1 cannot trap.
+        const int64_t r = static_cast<int64_t>(x) % static_cast<int64_t>(y);
+        if (fmod || r == 0 || ((r < 0) == (y < 0))) return static_cast<T>(r);
+        return static_cast<T>(r + static_cast<int64_t>(y));
+      }
+    });
+  })};
+}
+
 }  // namespace loom

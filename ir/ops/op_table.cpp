@@ -30,6 +30,7 @@ OpSignature op_signature(OpKind op) {
     case OpKind::LayerNormalization:
       return {2, 3, 1, 3};
     case OpKind::Pow:
+    case OpKind::Mod:
     case OpKind::PRelu:
     case OpKind::Equal:
     case OpKind::Less:
@@ -44,6 +45,7 @@ OpSignature op_signature(OpKind op) {
       return {1, V, 1, 1};
     case OpKind::Where:
     case OpKind::Range:
+    case OpKind::ScatterND:
       return {3, 3, 1, 1};
     case OpKind::ConstantOfShape:
       return {0, 0, 1, 1};

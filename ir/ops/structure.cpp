@@ -1,8 +1,10 @@
 // Shape inference and reference evaluation of the structural ops that move or
 // create elements without arithmetic: Pad (constant, reflect, edge, wrap;
 // negative pads crop), Cast, ConstantOfShape, Split, Tile, Range,
-// DepthToSpace (DCR and CRD) and SpaceToDepth. They work on any dtype by
-// copying whole elements, except Cast and Range, which convert values.
+// DepthToSpace (DCR and CRD), SpaceToDepth and ScatterND. They work on any
+// dtype by copying whole elements, except Cast and Range, which convert
+// values, and ScatterND's reductions.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -344,6 +346,87 @@ std::vector<Tensor> eval_SpaceToDepth(const OpContext& ctx,
     const int64_t bh = block / b, bw = block % b;
     return i[0] * s[0] + c * s[1] + (i[2] * b + bh) * s[2] + (i[3] * b + bw) * s[3];
   });
+  return {out};
+}
+
+// ---- ScatterND ------------------------------------------------------------------
+
+std::vector<TensorType> infer_ScatterND(const OpContext& ctx) {
+  const Shape& data = ctx.in(0).shape;
+  const Shape& idx = ctx.in(1).shape;
+  const Shape& upd = ctx.in(2).shape;
+  ctx.expect_dtype(1, {DType::i64});
+  ctx.expect_same_dtype(2, 0);
+  if (idx.empty()) ctx.fail_input(1, "indices must have rank >= 1");
+  const int64_t k = idx.back();
+  if (k < 1 || k > static_cast<int64_t>(data.size()))
+    ctx.fail_input(1,
+                   fmt::format("the last dim of indices is {}, expected 1 to {}", k, data.size()));
+  Shape want(idx.begin(), idx.end() - 1);
+  want.insert(want.end(), data.begin() + k, data.end());
+  if (upd != want)
+    ctx.fail_input(
+        2, fmt::format("updates have shape {}, expected {}", shape_str(upd), shape_str(want)));
+  const ScatterReduction r = ctx.attrs<ScatterAttrs>().reduction;
+  if (r != ScatterReduction::None && ctx.in(0).dtype == DType::boolean)
+    ctx.fail(fmt::format("reduction {} on bool data", enum_name(r)));
+  return {ctx.in(0)};
+}
+
+std::vector<Tensor> eval_ScatterND(const OpContext& ctx, const std::vector<const Tensor*>& inputs,
+                                   const std::vector<TensorType>& output_types) {
+  const Tensor& data = *inputs[0];
+  const Tensor& idx = *inputs[1];
+  const ScatterReduction red = ctx.attrs<ScatterAttrs>().reduction;
+  Tensor out = data.clone();
+  const Shape& ds = data.shape();
+  const int64_t k = idx.shape().back();
+  const int64_t count = k ? idx.numel() / k : 0;
+  int64_t slice = 1;
+  for (size_t d = static_cast<size_t>(k); d < ds.size(); ++d)
+    slice *= ds[d];
+  const std::vector<int64_t> strides = shape_strides(ds);
+  const size_t es = dtype_size(data.dtype());
+  const Tensor upd = red == ScatterReduction::None ? *inputs[2] : inputs[2]->cast(DType::f64);
+  Tensor acc = red == ScatterReduction::None ? Tensor{} : out.cast(DType::f64);
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t off = 0;
+    for (int64_t j = 0; j < k; ++j) {
+      int64_t v = idx.data<int64_t>()[i * k + j];
+      const int64_t dim = ds[static_cast<size_t>(j)];
+      if (v < -dim || v >= dim) {
+        ErrorSite site = ctx.graph().site(ctx.node());
+        site.tensor = ctx.input_name(1);
+        throw InputError(fmt::format("index {} is out of range for dim {} of size {}", v, j, dim),
+                         site);
+      }
+      off += (v < 0 ? v + dim : v) * strides[static_cast<size_t>(j)];
+    }
+    if (red == ScatterReduction::None) {
+      std::memcpy(out.raw() + static_cast<size_t>(off) * es,
+                  upd.raw() + static_cast<size_t>(i * slice) * es, static_cast<size_t>(slice) * es);
+      continue;
+    }
+    double* pa = acc.data<double>() + off;
+    const double* pu = upd.data<double>() + i * slice;
+    for (int64_t e = 0; e < slice; ++e) {
+      switch (red) {
+        case ScatterReduction::Add:
+          pa[e] += pu[e];
+          break;
+        case ScatterReduction::Mul:
+          pa[e] *= pu[e];
+          break;
+        case ScatterReduction::Max:
+          pa[e] = std::max(pa[e], pu[e]);
+          break;
+        default:
+          pa[e] = std::min(pa[e], pu[e]);
+          break;
+      }
+    }
+  }
+  if (red != ScatterReduction::None) return {acc.cast(output_types[0].dtype)};
   return {out};
 }
 

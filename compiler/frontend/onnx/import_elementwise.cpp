@@ -66,6 +66,9 @@ bool convert_elementwise(ImportContext& ctx, OpKind op, Converted& c) {
       }
       c.attrs = default_attrs(op);
       break;
+    case OpKind::Mod:
+      c.attrs = ModAttrs{a.get_bool("fmod", false)};
+      break;
     case OpKind::HardSigmoid:
       c.attrs =
           AlphaBetaAttrs{a.get_float("alpha").value_or(0.2f), a.get_float("beta").value_or(0.5f)};

@@ -143,6 +143,13 @@ bool convert_copy_op(ImportContext& ctx, OpKind op, Converted& c) {
       c.attrs = read_pad(ctx);
       c.inputs.resize(1);
       return true;
+    case OpKind::ScatterND: {
+      const std::string r = a.get_string("reduction").value_or("none");
+      auto red = parse_enum<ScatterReduction>(r);
+      if (!red) throw ParseError(fmt::format("reduction '{}' is unknown", r), site);
+      c.attrs = ScatterAttrs{*red};
+      return true;
+    }
     default:
       return false;
   }
@@ -253,11 +260,16 @@ bool convert_structure(ImportContext& ctx, OpKind op, Converted& c) {
         a.ignore("seed");
         // The ratio does not change inference results, so a non-constant
         // one is harmless; training mode would.
-        if (auto* t = ctx.maybe_constant_input(1))
-          at.ratio = static_cast<float>(to_scalar(*t, site, "ratio"));
+        const Tensor* ratio = ctx.maybe_constant_input(1);
+        if (ratio) at.ratio = static_cast<float>(to_scalar(*ratio, site, "ratio"));
+        // Training mode with a known ratio of 0 drops nothing and scales by 1,
+        // so it is inference (F.dropout(x, p=0) called without training=).
+        const bool known_zero = ratio && at.ratio == 0.f;
         if (auto* t = ctx.constant_input(2, "training_mode", false))
-          if (to_scalar(*t, site, "training_mode") != 0)
-            throw UnsupportedError("training_mode = true is not supported (inference only)");
+          if (to_scalar(*t, site, "training_mode") != 0 && !known_zero)
+            throw UnsupportedError(
+                "training_mode = true is not supported (inference only) unless the ratio is a "
+                "constant 0");
       }
       c.inputs.resize(1);
       c.attrs = at;

@@ -854,6 +854,9 @@ class Importer final : public ConstantInputs {
     const std::string name =
         i < static_cast<size_t>(node.input_size()) ? node.input(static_cast<int>(i)) : "";
     if (name.empty()) throw ParseError(fmt::format("input {} is missing", i), site);
+    // Downstream of an unsupported node the type is unknown; the node is
+    // reported as poisoned, like one reading a poisoned constant input.
+    if (poisoned_.count(name)) throw PoisonedInput{};
     return type_of_name(name, site, i);
   }
 
