@@ -3,7 +3,8 @@
 // constant indices become strided copies (runtime/copy_kernel.h) whose
 // geometry is computed once here; Gather with run-time indices becomes the
 // bounds-checked gather kernel and Cast the conversion kernel
-// (runtime/gather_kernel.h). Every op here works on any dtype.
+// (runtime/gather_kernel.h), ScatterND the bounds-checked scatter kernel.
+// Every op here works on any dtype.
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -282,6 +283,29 @@ std::unique_ptr<Kernel> runtime_gather_kernel(const MovementNode& m, std::string
   return make_gather_kernel(std::move(s));
 }
 
+std::unique_ptr<Kernel> scatter_kernel(const MovementNode& m, std::string name) {
+  ScatterSpec s;
+  s.name = std::move(name);
+  s.indices_name = m.g.value(m.n.inputs[1]).name;
+  s.site = m.site;
+  auto source = [&](size_t k, int& input, Tensor& constant) {
+    if (m.g.is_constant(m.n.inputs[k]))
+      constant = *m.g.value(m.n.inputs[k]).constant;
+    else
+      input = m.kernel_input(m.n.inputs[k]);
+  };
+  source(0, s.data_input, s.data_constant);
+  source(1, s.indices_input, s.indices_constant);
+  source(2, s.updates_input, s.updates_constant);
+  s.data_shape = m.in_type(0).shape;
+  const Shape& is = m.in_type(1).shape;
+  s.k = is.back();
+  s.count = s.k ? shape_numel(is) / s.k : 0;
+  s.dtype = m.in_type(0).dtype;
+  s.reduction = m.n.attr<ScatterAttrs>().reduction;
+  return make_scatter_kernel(std::move(s));
+}
+
 }  // namespace
 
 std::unique_ptr<Kernel> make_movement_kernel(const Graph& g, const BackendOptions&) {
@@ -310,6 +334,8 @@ std::unique_ptr<Kernel> make_movement_kernel(const Graph& g, const BackendOption
       if (g.is_constant(n.inputs[1]))
         return make_copy_kernel(name, elem, constant_gather_pieces(m));
       return runtime_gather_kernel(m, std::move(name));
+    case OpKind::ScatterND:
+      return scatter_kernel(m, std::move(name));
     case OpKind::Cast:
       return make_cast_kernel(std::move(name), m.in_type(0).dtype, m.out_type().dtype);
     default:

@@ -1,6 +1,7 @@
 // Run-time Gather and Cast kernels (see gather_kernel.h).
 #include "runtime/gather_kernel.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -112,7 +113,91 @@ class CastKernel final : public Kernel {
   DType from_, to_;
 };
 
+template <class T>
+void combine(T* dst, const T* src, int64_t n, ScatterReduction r) {
+  for (int64_t i = 0; i < n; ++i) {
+    switch (r) {
+      case ScatterReduction::Add:
+        dst[i] = static_cast<T>(dst[i] + src[i]);
+        break;
+      case ScatterReduction::Mul:
+        dst[i] = static_cast<T>(dst[i] * src[i]);
+        break;
+      case ScatterReduction::Max:
+        dst[i] = std::max(dst[i], src[i]);
+        break;
+      default:
+        dst[i] = std::min(dst[i], src[i]);
+        break;
+    }
+  }
+}
+
+class ScatterKernel final : public Kernel {
+ public:
+  explicit ScatterKernel(ScatterSpec spec) : s_(std::move(spec)) {
+    if (s_.reduction != ScatterReduction::None) with_type(s_.dtype, [](auto) {});
+    strides_ = shape_strides(s_.data_shape);
+    slice_ = 1;
+    for (size_t d = static_cast<size_t>(s_.k); d < s_.data_shape.size(); ++d)
+      slice_ *= s_.data_shape[d];
+  }
+  std::string name() const override { return s_.name; }
+  void run(std::span<const TensorRef> inputs, std::span<const TensorRef> outputs) override {
+    auto pick = [&](int input, const Tensor& constant) -> const std::byte* {
+      return input >= 0 ? inputs[static_cast<size_t>(input)].data : constant.raw();
+    };
+    const std::byte* data = pick(s_.data_input, s_.data_constant);
+    const int64_t* idx =
+        reinterpret_cast<const int64_t*>(pick(s_.indices_input, s_.indices_constant));
+    const std::byte* upd = pick(s_.updates_input, s_.updates_constant);
+    std::byte* out = outputs[0].data;
+    const size_t es = dtype_size(s_.dtype);
+    std::memcpy(out, data, static_cast<size_t>(shape_numel(s_.data_shape)) * es);
+    for (int64_t i = 0; i < s_.count; ++i) {
+      int64_t off = 0;
+      for (int64_t j = 0; j < s_.k; ++j) {
+        int64_t v = idx[i * s_.k + j];
+        const int64_t dim = s_.data_shape[static_cast<size_t>(j)];
+        if (v < -dim || v >= dim) {
+          ErrorSite site = s_.site;
+          site.tensor = s_.indices_name;
+          throw InputError(fmt::format("index {} of '{}' (tuple {}, entry {}) is out of range "
+                                       "for a dim of size {}",
+                                       v, s_.indices_name, i, j, dim),
+                           site);
+        }
+        off += (v < 0 ? v + dim : v) * strides_[static_cast<size_t>(j)];
+      }
+      std::byte* dst = out + static_cast<size_t>(off) * es;
+      const std::byte* src = upd + static_cast<size_t>(i * slice_) * es;
+      if (s_.reduction == ScatterReduction::None) {
+        std::memcpy(dst, src, static_cast<size_t>(slice_) * es);
+        continue;
+      }
+      with_type(s_.dtype, [&](auto tag) {
+        using T = decltype(tag);
+        if constexpr (std::is_same_v<T, bool>) {
+          throw UnsupportedError("ScatterND reduction on bool data");
+        } else {
+          combine<T>(reinterpret_cast<T*>(dst), reinterpret_cast<const T*>(src), slice_,
+                     s_.reduction);
+        }
+      });
+    }
+  }
+
+ private:
+  ScatterSpec s_;
+  std::vector<int64_t> strides_;
+  int64_t slice_ = 1;
+};
+
 }  // namespace
+
+std::unique_ptr<Kernel> make_scatter_kernel(ScatterSpec spec) {
+  return std::make_unique<ScatterKernel>(std::move(spec));
+}
 
 std::unique_ptr<Kernel> make_gather_kernel(GatherSpec spec) {
   return std::make_unique<GatherKernel>(std::move(spec));

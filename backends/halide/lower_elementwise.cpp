@@ -37,6 +37,22 @@ H::Expr erf_approx(H::Expr x) {
   return H::select(x < 0.f, -y, y);
 }
 
+// Clip of an integer value: bounds rounded inward and saturated to the
+// type's range; NaN and infinite bounds do not clip (as the reference).
+H::Expr clip_integer(H::Expr x, const ClipAttrs& c) {
+  const H::Type t = x.type();
+  const double tmin = t.is_uint() ? 0.0 : -std::ldexp(1.0, t.bits() - 1);
+  const double tmax =
+      t.is_uint() ? std::ldexp(1.0, t.bits()) - 1 : std::ldexp(1.0, t.bits() - 1) - 1;
+  H::Expr v = x;
+  if (!std::isnan(c.min) && c.min > tmin)
+    v = H::max(v, H::cast(t, H::Expr(static_cast<int64_t>(std::ceil(static_cast<double>(c.min))))));
+  if (!std::isnan(c.max) && c.max < tmax)
+    v = H::min(v,
+               H::cast(t, H::Expr(static_cast<int64_t>(std::floor(static_cast<double>(c.max))))));
+  return v;
+}
+
 // The activations and math functions added with the op-coverage work.
 H::Expr unary_math(const Node& n, H::Expr x) {
   switch (n.op) {
@@ -131,6 +147,7 @@ void Lowering::lower_unary(const Node& n) {
                 return H::select(x < 0.f, n.attr<AlphaAttrs>().alpha * (H::exp(x) - 1.f), x);
               case OpKind::Clip: {
                 const ClipAttrs& c = n.attr<ClipAttrs>();
+                if (x.type().is_int() || x.type().is_uint()) return clip_integer(x, c);
                 H::Expr v = x;
                 if (!std::isinf(c.min) || c.min > 0) v = H::max(v, c.min);
                 if (!std::isinf(c.max) || c.max < 0) v = H::min(v, c.max);
@@ -173,7 +190,8 @@ void Lowering::lower_pow(const Node& n) {
   int a = value_func(n.inputs[0], &n);
   const Shape& as = shape_of(n.inputs[0]);
   const Value& ev = g_.value(n.inputs[1]);
-  if (ev.constant && ev.constant->numel() == 1) {
+  const bool float_base = g_.type_of(n.inputs[0]).dtype == DType::f32;
+  if (float_base && ev.constant && ev.constant->numel() == 1) {
     const double e = ev.constant->get_as_double(0);
     set_out(n, def(base(n), FuncRole::Pointwise, ys, {a}, [&](const std::vector<H::Expr>& i) {
               H::Expr x = at(a, broadcast_index(as, ys, i));
@@ -186,10 +204,16 @@ void Lowering::lower_pow(const Node& n) {
             }));
     return;
   }
-  int b = constant_as_f32(n.inputs[1], &n);
+  int b = value_func(n.inputs[1], &n);
   const Shape& bs = shape_of(n.inputs[1]);
+  const bool all_f32 = float_base && g_.type_of(n.inputs[1]).dtype == DType::f32;
   set_out(n, def(base(n), FuncRole::Pointwise, ys, {a, b}, [&](const std::vector<H::Expr>& i) {
-            return H::pow(at(a, broadcast_index(as, ys, i)), at(b, broadcast_index(bs, ys, i)));
+            H::Expr x = at(a, broadcast_index(as, ys, i));
+            H::Expr y = at(b, broadcast_index(bs, ys, i));
+            if (all_f32) return H::pow(x, y);
+            // Mixed and integer types: in f64 (exact for integer results up
+            // to 2^53), then the base's type, as the reference does.
+            return H::cast(x.type(), H::pow(H::cast(H::Float(64), x), H::cast(H::Float(64), y)));
           }));
 }
 

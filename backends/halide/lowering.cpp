@@ -177,20 +177,6 @@ int Lowering::value_func(ValueId id, const Node* user) {
   return f;
 }
 
-int Lowering::constant_as_f32(ValueId id, const Node* user) {
-  const Value& v = g_.value(id);
-  if (!v.constant || v.constant->dtype() == DType::f32 || vals_[static_cast<size_t>(id)] >= 0)
-    return value_func(id, user);
-  const Tensor t = v.constant->cast(DType::f32);
-  H::Buffer<float> b(reversed_sizes(t.shape()), unique("c_" + sanitize(v.name)));
-  if (t.numel()) std::memcpy(b.data(), t.data<float>(), t.nbytes());
-  buffers_.push_back(b);
-  int f = def("w_" + sanitize(v.name), FuncRole::Input, t.shape(), {},
-              [&](const std::vector<H::Expr>& idx) { return H::Expr(b(reversed(idx))); });
-  vals_[static_cast<size_t>(id)] = f;
-  return f;
-}
-
 H::Type halide_type(DType t) {
   switch (t) {
     case DType::f32:
@@ -228,6 +214,8 @@ bool is_dtype_generic(OpKind op) {
     case OpKind::Sum:
     case OpKind::Neg:
     case OpKind::Abs:
+    case OpKind::Clip:
+    case OpKind::Pow:
     case OpKind::Equal:
     case OpKind::Less:
     case OpKind::Greater:
@@ -275,7 +263,7 @@ void Lowering::check_dtypes(const Node& n) {
                              g_.site(n));
   };
   for (size_t k = 0; k < n.inputs.size(); ++k) {
-    // Pow reads a constant exponent of any numeric dtype as f32.
+    // Pow folds a constant scalar exponent of any dtype into its code.
     if (n.op == OpKind::Pow && k == 1 && g_.is_constant(n.inputs[k]) &&
         g_.type_of(n.inputs[k]).dtype != DType::boolean)
       continue;

@@ -94,8 +94,6 @@ class Lowering {
   }
   const Shape& shape_of(ValueId id) const { return g_.type_of(id).shape; }
   int value_func(ValueId id, const Node* user);
-  // A constant of any numeric dtype read as f32 (Pow's integer exponents).
-  int constant_as_f32(ValueId id, const Node* user);
   // f32 everywhere, except in the dtype-generic ops, whose values may be
   // integers or bool too.
   void check_dtypes(const Node& n);

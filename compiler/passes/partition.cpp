@@ -6,9 +6,10 @@
 //  - Reshape, Flatten, Squeeze, Unsqueeze, Identity and Dropout without a
 //    used mask: an Alias group, a view of its input's buffer (no kernel).
 //  - Transpose, Slice, Concat, Split, Expand, Tile, DepthToSpace,
-//    SpaceToDepth, Gather and Cast: a Movement group (strided copies, the
-//    bounds-checked run-time gather, or the dtype conversion), on any dtype.
-//  - Shape, ConstantOfShape, Range, ScatterND: no backend generates code for them, so
+//    SpaceToDepth, Gather, ScatterND and Cast: a Movement group (strided
+//    copies, the bounds-checked run-time gather or scatter, or the dtype
+//    conversion), on any dtype.
+//  - Shape, ConstantOfShape, Range: no backend generates code for them, so
 //    they must have been folded (fold_constants folds Shape always, the
 //    others when their inputs are constants); one left here is an
 //    UnsupportedError naming the node.
@@ -67,12 +68,12 @@ GroupBackend backend_of(const Graph& g, const Node& n, const std::vector<int64_t
     case OpKind::DepthToSpace:
     case OpKind::SpaceToDepth:
     case OpKind::Gather:
+    case OpKind::ScatterND:
     case OpKind::Cast:
       return GroupBackend::Movement;
     case OpKind::Shape:
     case OpKind::ConstantOfShape:
-    case OpKind::Range:
-    case OpKind::ScatterND: {
+    case OpKind::Range: {
       std::string why = "its output is too large to fold into a constant";
       for (size_t i = 0; i < n.inputs.size(); ++i)
         if (n.inputs[i] != kNoValue && !g.is_constant(n.inputs[i])) {
