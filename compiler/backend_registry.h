@@ -66,5 +66,8 @@ void register_builtin_backends();
 std::unique_ptr<Kernel> make_recurrent_kernel(const Graph& subgraph, const BackendOptions& options);
 std::unique_ptr<Kernel> make_movement_kernel(const Graph& subgraph, const BackendOptions& options);
 std::unique_ptr<Kernel> make_halide_kernel(const Graph& subgraph, const BackendOptions& options);
+// What make_halide_kernel cannot compile in `subgraph`, node by node, found
+// without lowering anything (backends/halide/halide_backend.h).
+std::vector<Problem> halide_group_problems(const Graph& subgraph);
 
 }  // namespace loom

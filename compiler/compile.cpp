@@ -126,6 +126,21 @@ Executable compile(const Graph& graph, const CompileOptions& options) {
     }
   }
 
+  // What the built-in Halide backend cannot compute, every node of every
+  // group at once (a user learns all of a model's gaps in one run).
+  if (auto it = factories.find(GroupBackend::Halide); it != factories.end()) {
+    using FactoryFn = std::unique_ptr<Kernel> (*)(const Graph&, const BackendOptions&);
+    const FactoryFn* fn = it->second->target<FactoryFn>();
+    if (fn && *fn == &make_halide_kernel) {
+      std::vector<Problem> problems;
+      for (const KernelGroup& gr : part.groups)
+        if (gr.backend == GroupBackend::Halide)
+          for (Problem& p : halide_group_problems(gr.extract(g)))
+            problems.push_back(std::move(p));
+      if (!problems.empty()) throw_unsupported(problems, "the compiled engine cannot compute");
+    }
+  }
+
   ExecutablePlan plan;
   BackendOptions bo;
   bo.target = options.target;

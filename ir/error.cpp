@@ -46,4 +46,12 @@ Error::Error(ErrorKind kind, const std::string& message, ErrorSite site)
       site_(std::move(site)),
       detail_(message) {}
 
+void throw_unsupported(const std::vector<Problem>& problems, std::string_view what) {
+  if (problems.size() == 1) throw UnsupportedError(problems[0].detail, problems[0].site);
+  std::string list;
+  for (const Problem& p : problems)
+    list += fmt::format("\n  node '{}' ({}): {}", p.site.node, p.site.op, p.detail);
+  throw UnsupportedError(fmt::format("the model has {} nodes {}:{}", problems.size(), what, list));
+}
+
 }  // namespace loom

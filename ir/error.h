@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -64,5 +65,15 @@ LOOM_DEFINE_ERROR(UsageError, Usage)
 LOOM_DEFINE_ERROR(InternalError, Internal)
 
 #undef LOOM_DEFINE_ERROR
+
+// One model element Loom cannot handle, and why.
+struct Problem {
+  ErrorSite site;
+  std::string detail;
+};
+// One UnsupportedError for every problem at once, so a user learns all that
+// a model needs in one run: the problem itself when there is one, else
+// "the model has N nodes <what>:" and a line per node.
+[[noreturn]] void throw_unsupported(const std::vector<Problem>& problems, std::string_view what);
 
 }  // namespace loom

@@ -261,3 +261,23 @@ TEST_CASE("text: every new attribute struct round-trips", "[coverage][text]") {
   std::string diff;
   CHECK(graphs_equal(g, parsed, &diff));
 }
+
+TEST_CASE("compile: what the compiled engine cannot compute is reported at once, by node",
+          "[coverage]") {
+  GraphBuilder b("gaps");
+  Val d = b.input("d", DType::f64, {4});
+  Val u = b.input("u", DType::u8, {4});
+  Val x = b.input("x", DType::f32, {4});
+  b.output(b.add(d, d, "add_f64"), "a");
+  b.output(b.div(u, u, "div_u8"), "b");
+  b.output(b.relu(x, "fine"), "c");
+  Graph g = b.build();
+  const std::string m = test::error_of<UnsupportedError>([&] { compile(g); });
+  CHECK(m.find("the model has 2 nodes the compiled engine cannot compute") != std::string::npos);
+  CHECK(m.find("node 'add_f64' (Add): input 'd' has dtype f64") != std::string::npos);
+  CHECK(m.find("node 'div_u8' (Div): input 'u' has dtype u8") != std::string::npos);
+  CHECK(m.find("'fine'") == std::string::npos);
+  // The reference engine runs all of it.
+  const Tensor ones = Tensor::from_vector<uint8_t>({4}, {1, 2, 3, 4});
+  CHECK(Interpreter(g).run({Tensor(DType::f64, {4}), ones, Tensor(DType::f32, {4})}).size() == 3);
+}

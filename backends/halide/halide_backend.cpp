@@ -403,6 +403,13 @@ int halide_target_vector_lanes(const std::string& target) {
   return resolve_target(target).lanes;
 }
 
+std::vector<Problem> halide_group_problems(const Graph& group) {
+  std::vector<Problem> out;
+  for (const Node& n : group.nodes)
+    if (auto p = halide_detail::halide_node_problem(group, n)) out.push_back({group.site(n), *p});
+  return out;
+}
+
 GroupSchedule default_halide_schedule(const Graph& group, const HalideGroupOptions& options) {
   TargetChoice t = resolve_target(options.target);
   Graph g = group;

@@ -84,6 +84,11 @@ std::unique_ptr<HalideKernel> compile_halide_group(const Graph& group,
                                                    const HalideGroupOptions& options = {});
 
 // The default heuristic schedule of a group for a target, without compiling.
+// Every node of `group` the Halide backend cannot lower, with the reason
+// (cheap: nothing is lowered or compiled), so compile() can report all of a
+// model's gaps at once.
+std::vector<Problem> halide_group_problems(const Graph& group);
+
 GroupSchedule default_halide_schedule(const Graph& group, const HalideGroupOptions& options = {});
 
 // Vector width in f32 lanes of a target name (16, 8 or 4); UsageError if unknown.

@@ -242,47 +242,109 @@ bool is_dtype_generic(OpKind op) {
   }
 }
 
-void Lowering::check_dtypes(const Node& n) {
+namespace {
+
+// The ops lower_node dispatches (keep in step with its switch).
+bool halide_lowers_op(OpKind op) {
+  if (is_unary_elementwise(op) || is_reduce(op)) return true;
+  switch (op) {
+    case OpKind::Conv:
+    case OpKind::MaxPool:
+    case OpKind::AveragePool:
+    case OpKind::GlobalAveragePool:
+    case OpKind::GlobalMaxPool:
+    case OpKind::Gemm:
+    case OpKind::MatMul:
+    case OpKind::BatchNormalization:
+    case OpKind::Add:
+    case OpKind::Sub:
+    case OpKind::Mul:
+    case OpKind::Div:
+    case OpKind::PRelu:
+    case OpKind::Mod:
+    case OpKind::Equal:
+    case OpKind::Less:
+    case OpKind::Greater:
+    case OpKind::LessOrEqual:
+    case OpKind::GreaterOrEqual:
+    case OpKind::Not:
+    case OpKind::Where:
+    case OpKind::ArgMax:
+    case OpKind::ArgMin:
+    case OpKind::Pow:
+    case OpKind::Min:
+    case OpKind::Max:
+    case OpKind::Sum:
+    case OpKind::Mean:
+    case OpKind::GlobalLpPool:
+    case OpKind::InstanceNormalization:
+    case OpKind::LayerNormalization:
+    case OpKind::LRN:
+    case OpKind::Pad:
+    case OpKind::Resize:
+    case OpKind::ConvTranspose:
+    case OpKind::Softmax:
+    case OpKind::LogSoftmax:
+    case OpKind::Identity:
+    case OpKind::Dropout:
+    case OpKind::Flatten:
+    case OpKind::Reshape:
+    case OpKind::Squeeze:
+    case OpKind::Unsqueeze:
+    case OpKind::Transpose:
+    case OpKind::Concat:
+    case OpKind::Slice:
+    case OpKind::Constant:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool computes(DType t) {
+  try {
+    halide_type(t);
+    return true;
+  } catch (const UnsupportedError&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> halide_node_problem(const Graph& g, const Node& n) {
+  if (!halide_lowers_op(n.op))
+    return fmt::format("op {} is not implemented by the Halide backend", op_name(n.op));
+  // LayerNormalization's Mean and InvStdDev are its statistics Funcs; Dropout's mask a constant.
+  for (size_t i = 1; i < n.outputs.size(); ++i)
+    if (n.has_output(i) && n.op != OpKind::LayerNormalization && n.op != OpKind::Dropout)
+      return fmt::format("output {} ('{}') of {} is not implemented by the Halide backend", i,
+                         g.value(n.outputs[i]).name, op_name(n.op));
   const bool generic = is_dtype_generic(n.op);
-  auto check = [&](ValueId id, const char* role) {
-    if (id == kNoValue) return;
-    const DType t = g_.type_of(id).dtype;
-    if (t == DType::f32) return;
-    bool ok = generic;
-    if (ok) {
-      try {
-        halide_type(t);
-      } catch (const UnsupportedError&) {
-        ok = false;
-      }
-    }
-    if (!ok)
-      throw UnsupportedError(fmt::format("{} '{}' has dtype {}; the Halide backend computes {} "
-                                         "in f32 only",
-                                         role, g_.value(id).name, dtype_name(t), op_name(n.op)),
-                             g_.site(n));
+  auto bad = [&](ValueId id) {
+    if (id == kNoValue) return false;
+    const DType t = g.type_of(id).dtype;
+    return t != DType::f32 && !(generic && computes(t));
   };
   for (size_t k = 0; k < n.inputs.size(); ++k) {
     // Pow folds a constant scalar exponent of any dtype into its code.
-    if (n.op == OpKind::Pow && k == 1 && g_.is_constant(n.inputs[k]) &&
-        g_.type_of(n.inputs[k]).dtype != DType::boolean)
+    if (n.op == OpKind::Pow && k == 1 && g.is_constant(n.inputs[k]) &&
+        g.type_of(n.inputs[k]).dtype != DType::boolean)
       continue;
-    check(n.inputs[k], "input");
+    if (bad(n.inputs[k]))
+      return fmt::format("input '{}' has dtype {}; the Halide backend computes {} in f32 only",
+                         g.value(n.inputs[k]).name, dtype_name(g.type_of(n.inputs[k]).dtype),
+                         op_name(n.op));
   }
   for (ValueId id : n.outputs)
-    check(id, "output");
+    if (bad(id))
+      return fmt::format("output '{}' has dtype {}; the Halide backend computes {} in f32 only",
+                         g.value(id).name, dtype_name(g.type_of(id).dtype), op_name(n.op));
+  return std::nullopt;
 }
 
 void Lowering::lower_node(const Node& n) {
-  check_dtypes(n);
-  // LayerNormalization's Mean and InvStdDev are its statistics Funcs.
-  for (size_t i = 1;
-       i < n.outputs.size() && n.op != OpKind::LayerNormalization && n.op != OpKind::Dropout; ++i)
-    if (n.has_output(i))
-      throw UnsupportedError(fmt::format("output {} ('{}') of {} is not implemented by the "
-                                         "Halide backend",
-                                         i, g_.value(n.outputs[i]).name, op_name(n.op)),
-                             g_.site(n));
+  if (auto problem = halide_node_problem(g_, n)) throw UnsupportedError(*problem, g_.site(n));
   switch (n.op) {
     case OpKind::Conv:
       return lower_conv(n);

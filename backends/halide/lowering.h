@@ -23,6 +23,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -52,8 +53,13 @@ std::vector<H::Expr> reversed(const std::vector<H::Expr>& v);
 H::Type halide_type(DType t);
 // The same as a runtime buffer type (bool: uint1 in one byte).
 halide_type_t buffer_type(DType t);
-// Ops whose lowering is written for any computed dtype (see check_dtypes).
+// Ops whose lowering is written for any computed dtype.
 bool is_dtype_generic(OpKind op);
+// Why the Halide backend cannot lower node `n` of group `g` (an op it does
+// not implement, an output it does not produce, a dtype it does not compute
+// there); nullopt when it can. f32 everywhere, except in the dtype-generic
+// ops, whose values may also be integers or bool.
+std::optional<std::string> halide_node_problem(const Graph& g, const Node& n);
 
 class Lowering {
  public:
@@ -94,9 +100,6 @@ class Lowering {
   }
   const Shape& shape_of(ValueId id) const { return g_.type_of(id).shape; }
   int value_func(ValueId id, const Node* user);
-  // f32 everywhere, except in the dtype-generic ops, whose values may be
-  // integers or bool too.
-  void check_dtypes(const Node& n);
   void set_out(const Node& n, int f) { vals_[static_cast<size_t>(n.outputs[0])] = f; }
   std::string base(const Node& n) const { return sanitize(n.name); }
   // The channel block of input/output k (0: row-major), checked.

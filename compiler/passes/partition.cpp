@@ -192,9 +192,15 @@ Partition partition_graph(const Graph& graph) {
     return false;
   };
 
+  std::vector<Problem> problems;  // every node no backend can take, reported at once
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const Node& n = graph.nodes[i];
-    const GroupBackend backend = backend_of(graph, n, uses);
+    GroupBackend backend = GroupBackend::Movement;
+    try {
+      backend = backend_of(graph, n, uses);
+    } catch (const UnsupportedError& e) {
+      problems.push_back({e.site(), e.detail()});
+    }
     int target = -1;
     if (backend == GroupBackend::Halide) {
       for (ValueId x : n.inputs) {
@@ -219,6 +225,7 @@ Partition partition_graph(const Graph& graph) {
     for (ValueId o : n.outputs)
       if (o != kNoValue) group_of_value[static_cast<size_t>(o)] = target;
   }
+  if (!problems.empty()) throw_unsupported(problems, "no backend can compile");
 
   // Inputs and outputs of each group, in first-use / definition order.
   std::vector<bool> is_graph_output(graph.values.size(), false);
