@@ -244,63 +244,6 @@ bool is_dtype_generic(OpKind op) {
 
 namespace {
 
-// The ops lower_node dispatches (keep in step with its switch).
-bool halide_lowers_op(OpKind op) {
-  if (is_unary_elementwise(op) || is_reduce(op)) return true;
-  switch (op) {
-    case OpKind::Conv:
-    case OpKind::MaxPool:
-    case OpKind::AveragePool:
-    case OpKind::GlobalAveragePool:
-    case OpKind::GlobalMaxPool:
-    case OpKind::Gemm:
-    case OpKind::MatMul:
-    case OpKind::BatchNormalization:
-    case OpKind::Add:
-    case OpKind::Sub:
-    case OpKind::Mul:
-    case OpKind::Div:
-    case OpKind::PRelu:
-    case OpKind::Mod:
-    case OpKind::Equal:
-    case OpKind::Less:
-    case OpKind::Greater:
-    case OpKind::LessOrEqual:
-    case OpKind::GreaterOrEqual:
-    case OpKind::Not:
-    case OpKind::Where:
-    case OpKind::ArgMax:
-    case OpKind::ArgMin:
-    case OpKind::Pow:
-    case OpKind::Min:
-    case OpKind::Max:
-    case OpKind::Sum:
-    case OpKind::Mean:
-    case OpKind::GlobalLpPool:
-    case OpKind::InstanceNormalization:
-    case OpKind::LayerNormalization:
-    case OpKind::LRN:
-    case OpKind::Pad:
-    case OpKind::Resize:
-    case OpKind::ConvTranspose:
-    case OpKind::Softmax:
-    case OpKind::LogSoftmax:
-    case OpKind::Identity:
-    case OpKind::Dropout:
-    case OpKind::Flatten:
-    case OpKind::Reshape:
-    case OpKind::Squeeze:
-    case OpKind::Unsqueeze:
-    case OpKind::Transpose:
-    case OpKind::Concat:
-    case OpKind::Slice:
-    case OpKind::Constant:
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool computes(DType t) {
   try {
     halide_type(t);
@@ -313,7 +256,7 @@ bool computes(DType t) {
 }  // namespace
 
 std::optional<std::string> halide_node_problem(const Graph& g, const Node& n) {
-  if (!halide_lowers_op(n.op))
+  if (!Lowering::lowering_of(n.op))
     return fmt::format("op {} is not implemented by the Halide backend", op_name(n.op));
   // LayerNormalization's Mean and InvStdDev are its statistics Funcs; Dropout's mask a constant.
   for (size_t i = 1; i < n.outputs.size(); ++i)
@@ -343,31 +286,52 @@ std::optional<std::string> halide_node_problem(const Graph& g, const Node& n) {
   return std::nullopt;
 }
 
-void Lowering::lower_node(const Node& n) {
-  if (auto problem = halide_node_problem(g_, n)) throw UnsupportedError(*problem, g_.site(n));
-  switch (n.op) {
+Lowering::LowerFn Lowering::lowering_of(OpKind op) {
+  if (is_unary_elementwise(op)) return &Lowering::lower_unary;
+  if (is_reduce(op)) return &Lowering::lower_reduce;
+  switch (op) {
     case OpKind::Conv:
-      return lower_conv(n);
+      return &Lowering::lower_conv;
+    case OpKind::ConvTranspose:
+      return &Lowering::lower_conv_transpose;
     case OpKind::MaxPool:
     case OpKind::AveragePool:
-      return lower_pool(n);
+      return &Lowering::lower_pool;
     case OpKind::GlobalAveragePool:
     case OpKind::GlobalMaxPool:
-      return lower_global_pool(n);
+      return &Lowering::lower_global_pool;
+    case OpKind::GlobalLpPool:
+      return &Lowering::lower_global_lp_pool;
+    case OpKind::Pad:
+      return &Lowering::lower_pad;
+    case OpKind::Resize:
+      return &Lowering::lower_resize;
     case OpKind::Gemm:
-      return lower_gemm(n);
+      return &Lowering::lower_gemm;
     case OpKind::MatMul:
-      return lower_matmul(n);
+      return &Lowering::lower_matmul;
     case OpKind::BatchNormalization:
-      return lower_batch_norm(n);
+      return &Lowering::lower_batch_norm;
+    case OpKind::InstanceNormalization:
+      return &Lowering::lower_instance_norm;
+    case OpKind::LayerNormalization:
+      return &Lowering::lower_layer_norm;
+    case OpKind::LRN:
+      return &Lowering::lower_lrn;
     case OpKind::Add:
     case OpKind::Sub:
     case OpKind::Mul:
     case OpKind::Div:
-      return lower_binary(n);
     case OpKind::PRelu:
     case OpKind::Mod:
-      return lower_binary(n);
+      return &Lowering::lower_binary;
+    case OpKind::Pow:
+      return &Lowering::lower_pow;
+    case OpKind::Min:
+    case OpKind::Max:
+    case OpKind::Sum:
+    case OpKind::Mean:
+      return &Lowering::lower_variadic;
     case OpKind::Equal:
     case OpKind::Less:
     case OpKind::Greater:
@@ -375,56 +339,37 @@ void Lowering::lower_node(const Node& n) {
     case OpKind::GreaterOrEqual:
     case OpKind::Not:
     case OpKind::Where:
-      return lower_compare(n);
+      return &Lowering::lower_compare;
     case OpKind::ArgMax:
     case OpKind::ArgMin:
-      return lower_arg_reduce(n);
-    case OpKind::Pow:
-      return lower_pow(n);
-    case OpKind::Min:
-    case OpKind::Max:
-    case OpKind::Sum:
-    case OpKind::Mean:
-      return lower_variadic(n);
-    case OpKind::GlobalLpPool:
-      return lower_global_lp_pool(n);
-    case OpKind::InstanceNormalization:
-      return lower_instance_norm(n);
-    case OpKind::LayerNormalization:
-      return lower_layer_norm(n);
-    case OpKind::LRN:
-      return lower_lrn(n);
-    case OpKind::Pad:
-      return lower_pad(n);
-    case OpKind::Resize:
-      return lower_resize(n);
-    case OpKind::ConvTranspose:
-      return lower_conv_transpose(n);
+      return &Lowering::lower_arg_reduce;
     case OpKind::Softmax:
     case OpKind::LogSoftmax:
-      return lower_softmax(n);
+      return &Lowering::lower_softmax;
     case OpKind::Identity:
     case OpKind::Dropout:
-      return lower_identity(n);
+      return &Lowering::lower_identity;
     case OpKind::Flatten:
     case OpKind::Reshape:
     case OpKind::Squeeze:
     case OpKind::Unsqueeze:
-      return lower_reshape(n);
+      return &Lowering::lower_reshape;
     case OpKind::Transpose:
-      return lower_transpose(n);
+      return &Lowering::lower_transpose;
     case OpKind::Concat:
-      return lower_concat(n);
+      return &Lowering::lower_concat;
     case OpKind::Slice:
-      return lower_slice(n);
+      return &Lowering::lower_slice;
     case OpKind::Constant:
-      return lower_constant(n);
+      return &Lowering::lower_constant;
     default:
-      if (is_unary_elementwise(n.op)) return lower_unary(n);
-      if (is_reduce(n.op)) return lower_reduce(n);
-      throw UnsupportedError(
-          fmt::format("op {} is not implemented by the Halide backend", op_name(n.op)), g_.site(n));
+      return nullptr;
   }
+}
+
+void Lowering::lower_node(const Node& n) {
+  if (auto problem = halide_node_problem(g_, n)) throw UnsupportedError(*problem, g_.site(n));
+  (this->*lowering_of(n.op))(n);
 }
 
 // The channel block of input/output k (0: row-major), checked.

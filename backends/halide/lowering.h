@@ -15,8 +15,9 @@
 // Where the code lives: lower() and the dispatch over ops (lower_node) in
 // lowering.cpp, with the shared helpers; each op family's lowering in its
 // own file: lower_conv_pool.cpp, lower_dense.cpp, lower_elementwise.cpp,
-// lower_normalization.cpp, lower_structure.cpp. A new op is one case in
-// lower_node's switch and one member function in its family's file.
+// lower_reduction.cpp, lower_normalization.cpp, lower_resampling.cpp,
+// lower_structure.cpp. A new op is one case in lowering_of's table and one
+// member function in its family's file.
 #pragma once
 
 #include <Halide.h>
@@ -75,6 +76,11 @@ class Lowering {
   // Lowers the whole group: inputs, every node in order, outputs.
   void lower();
 
+  // The member that lowers an op; null for ops the backend does not lower.
+  // The one list of what this backend implements (halide_node_problem asks it).
+  using LowerFn = void (Lowering::*)(const Node&);
+  static LowerFn lowering_of(OpKind op);
+
   PipelineInfo info_;
   std::vector<H::Func> funcs_;
   std::map<std::string, std::map<std::string, H::RVar>> rvars_;  // func -> label -> rvar
@@ -105,7 +111,8 @@ class Lowering {
   // The channel block of input/output k (0: row-major), checked.
   int block_of(const std::vector<int>& blocks, size_t k, const Shape& s, ValueId id) const;
 
-  // The dispatch over ops (lowering.cpp).
+  // The dispatch over ops (lowering.cpp): lower_node calls the member
+  // lowering_of names for the node's op.
   void lower_node(const Node& n);
 
   // ---- convolution and pooling (lower_conv_pool.cpp) ----
