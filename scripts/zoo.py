@@ -9,6 +9,7 @@ python3-onnx and python3-numpy; the `python3` on PATH may not):
     /usr/bin/python3 scripts/zoo.py --models '^(resnet18|mobilenet_v2|speech)$'
     /usr/bin/python3 scripts/zoo.py --max-params 30e6 --opsets 17
     /usr/bin/python3 scripts/zoo.py --skip-export        # re-check the exported folders
+    /usr/bin/python3 scripts/zoo.py --merge A/results.json B/results.json  # one report of runs
 
 Options: --out DIR (work folder, default /tmp/loom-zoo), --report FILE (Markdown
 table, default docs/zoo.md), --models REGEX (re.search on the name), --opsets
@@ -662,14 +663,18 @@ def write_report(args, rows, versions, elapsed):
            if versions["git"].endswith("-dirty") else "")
         + ", loomc binary of "
         + ", ".join(builds)
-        + (" -- **loomc was rebuilt during the run: rows come from different builds**"
+        + ((" (one per merged run)" if getattr(args, "merged", False) else
+            " -- **loomc was rebuilt during the run: rows come from different builds**")
            if len(builds) > 1 else ""),
         f"- machine: {machine()}",
-        f"- compiled engine: --threads {args.threads}, --compile-threads "
-        f"{args.compile_threads}; tolerances: "
+        (f"- compiled engine: --threads and --compile-threads as each command above; tolerances: "
+         if getattr(args, "merged", False) else
+         f"- compiled engine: --threads {args.threads}, --compile-threads "
+         f"{args.compile_threads}; tolerances: ")
         + (f"--rtol {args.rtol} --atol {args.atol}" if args.rtol or args.atol
            else "loomc defaults (rtol 1e-3, atol 1e-5)"),
-        f"- wall time of the run: {elapsed / 60:.1f} min",
+        f"- wall time of the run{'s' if getattr(args, 'merged', False) else ''}: "
+        f"{elapsed / 60:.1f} min",
         "",
         "Export: plain `torch.onnx.export(model, x, path, opset_version=N, "
         "input_names=[\"input\"], output_names=[\"output\"])`, eval mode, batch 1. "
@@ -721,6 +726,27 @@ def write_report(args, rows, versions, elapsed):
         f.write("\n".join(lines) + "\n")
 
 
+def merge_reports(args, all_entries):
+    """One report from several runs' results.json: every row, sorted by model
+    family, name and opset; the header lists each run's command."""
+    rows, commands, elapsed, versions = [], [], 0.0, None
+    for path in args.merge:
+        with open(path) as f:
+            run = json.load(f)
+        rows += run["rows"]
+        commands.append(run["command"])
+        elapsed += run.get("elapsed_s", 0.0)
+        versions = versions or run["versions"]
+    order = {e.name: i for i, e in enumerate(all_entries)}
+    rows.sort(key=lambda r: (order.get(r["model"], len(order)), r["opset"]))
+    args.command = "\n".join(commands)
+    args.entries = all_entries
+    args.merged = True
+    versions.setdefault("git", "?")
+    write_report(args, rows, versions, elapsed)
+    print(f"merged {len(rows)} rows from {len(args.merge)} runs into {args.report}")
+
+
 # --- Main -------------------------------------------------------------------------
 
 def main():
@@ -744,6 +770,9 @@ def main():
     ap.add_argument("--clean", action="store_true",
                     help="delete each case folder after checking it (full runs on a small disk)")
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--merge", nargs="+", metavar="RESULTS_JSON",
+                    help="write one report from the results.json of several earlier runs "
+                         "(runs split by size or opset); exports and checks nothing")
     args = ap.parse_args()
     args.command = "/usr/bin/python3 scripts/zoo.py " + " ".join(
         shlex.quote(a) for a in sys.argv[1:])
@@ -758,6 +787,9 @@ def main():
     if args.max_params:
         entries = [e for e in entries if e.params is None or e.params <= args.max_params]
     args.entries = entries
+    if args.merge:
+        merge_reports(args, tv_entries + custom_entries())
+        return
     if args.list:
         for e in entries:
             print(f"{e.name:24} {e.family:12} {fmt_params(e.params):>8}  {e.input_desc}")
