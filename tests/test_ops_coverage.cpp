@@ -266,18 +266,50 @@ TEST_CASE("compile: what the compiled engine cannot compute is reported at once,
           "[coverage]") {
   GraphBuilder b("gaps");
   Val d = b.input("d", DType::f64, {4});
-  Val u = b.input("u", DType::u8, {4});
   Val x = b.input("x", DType::f32, {4});
-  b.output(b.add(d, d, "add_f64"), "a");
-  b.output(b.div(u, u, "div_u8"), "b");
+  b.output(b.relu(d, "relu_f64"), "a");
+  b.output(b.op(OpKind::Softmax, {d}, SoftmaxAttrs{}, 1, "softmax_f64")[0], "b");
   b.output(b.relu(x, "fine"), "c");
   Graph g = b.build();
   const std::string m = test::error_of<UnsupportedError>([&] { compile(g); });
   CHECK(m.find("the model has 2 nodes the compiled engine cannot compute") != std::string::npos);
-  CHECK(m.find("node 'add_f64' (Add): input 'd' has dtype f64") != std::string::npos);
-  CHECK(m.find("node 'div_u8' (Div): input 'u' has dtype u8") != std::string::npos);
+  CHECK(m.find("node 'relu_f64' (Relu): input 'd' has dtype f64") != std::string::npos);
+  CHECK(m.find("node 'softmax_f64' (Softmax): input 'd' has dtype f64") != std::string::npos);
   CHECK(m.find("'fine'") == std::string::npos);
   // The reference engine runs all of it.
-  const Tensor ones = Tensor::from_vector<uint8_t>({4}, {1, 2, 3, 4});
-  CHECK(Interpreter(g).run({Tensor(DType::f64, {4}), ones, Tensor(DType::f32, {4})}).size() == 3);
+  CHECK(Interpreter(g).run({Tensor(DType::f64, {4}), Tensor(DType::f32, {4})}).size() == 3);
+}
+
+TEST_CASE("compiled: f64 arithmetic, reductions and comparisons", "[coverage]") {
+  GraphBuilder b("f64");
+  Val x = b.input("x", DType::f64, {3, 5});
+  Val y = b.input("y", DType::f64, {5});
+  Val s = b.op(OpKind::Mean, {x, y}, NoAttrs{}, 1, "mean")[0];
+  Val q = b.div(b.sub(s, y, "sub"), b.add(y, y, "twice"), "div");
+  b.output(b.op(OpKind::ReduceLogSumExp, {q}, ReduceAttrs{.axes = {1}}, 1, "lse")[0], "lse");
+  b.output(b.op(OpKind::Mod, {x, y}, ModAttrs{.fmod = true}, 1, "mod")[0], "mod");
+  b.output(b.op(OpKind::Less, {x, y}, NoAttrs{}, 1, "lt")[0], "lt");
+  b.output(b.op(OpKind::ArgMax, {q}, ArgReduceAttrs{.axis = 0}, 1, "am")[0], "am");
+  const Tensor xs = random_f32({3, 5}, 30, -3.f, 3.f).cast(DType::f64);
+  const Tensor ys = random_f32({5}, 31, 0.5f, 2.f).cast(DType::f64);
+  check_compiled(b.build(), {xs, ys}, 1e-9);
+}
+
+TEST_CASE("compiled: integer Div truncates, Mod follows the sign rules, zero divisors are "
+          "InputErrors",
+          "[coverage]") {
+  GraphBuilder b("intdiv");
+  Val x = b.input("x", DType::i32, {8});
+  Val y = b.input("y", DType::i32, {8});
+  b.output(b.div(x, y, "q"), "q");
+  b.output(b.op(OpKind::Mod, {x, y}, ModAttrs{.fmod = false}, 1, "pymod")[0], "m");
+  b.output(b.op(OpKind::Mod, {x, y}, ModAttrs{.fmod = true}, 1, "cmod")[0], "f");
+  Graph g = b.build();
+  const Tensor xs = Tensor::from_vector<int32_t>({8}, {7, -7, 7, -7, 6, -6, 0, 5});
+  const Tensor ys = Tensor::from_vector<int32_t>({8}, {2, 2, -2, -2, 3, -4, 3, -1});
+  check_compiled(g, {xs, ys});
+  Executable exe = compile(g);
+  const Tensor zero = Tensor::from_vector<int32_t>({8}, {1, 1, 1, 0, 1, 1, 1, 1});
+  const std::string m = test::error_of<InputError>([&] { exe.run({xs, zero}); });
+  CHECK(m.find("division by zero") != std::string::npos);
 }

@@ -195,6 +195,10 @@ class LoadedObjectImpl : public LoadedObject {
         std::lock_guard lock(g_error_mu);
         msg = g_last_error;
       }
+      // A require() in the pipeline (an integer division by zero) is the
+      // caller's data, not a bug.
+      if (rc == halide_error_code_requirement_failed)
+        throw InputError(fmt::format("{}: {}", what_, msg));
       throw InternalError(fmt::format("{}: Halide pipeline failed (code {}): {}", what_, rc, msg));
     }
   }

@@ -53,6 +53,35 @@ H::Expr clip_integer(H::Expr x, const ClipAttrs& c) {
   return v;
 }
 
+// Integer Div and Mod with ONNX semantics on Halide's Euclidean / and %:
+// Div truncates toward zero; Mod takes the divisor's sign (fmod = 0) or the
+// dividend's (fmod = 1). A zero divisor fails the pipeline's requirement,
+// which the kernel reports as an InputError, as the reference does.
+H::Expr nonzero_divisor(H::Expr y, H::Expr value) {
+  return H::require(y != H::cast(y.type(), 0), value, "integer division by zero");
+}
+
+H::Expr integer_div(H::Expr x, H::Expr y) {
+  H::Expr q = x / y;
+  if (x.type().is_int()) {
+    H::Expr r = x % y;
+    const H::Expr one = H::cast(x.type(), 1);
+    q = H::select(x < H::cast(x.type(), 0) && r != H::cast(x.type(), 0),
+                  q + H::select(y > H::cast(y.type(), 0), one, -one), q);
+  }
+  return nonzero_divisor(y, q);
+}
+
+H::Expr integer_mod(H::Expr x, H::Expr y, bool fmod) {
+  H::Expr r = x % y;  // in [0, |y|)
+  if (x.type().is_int()) {
+    const H::Expr zero = H::cast(x.type(), 0);
+    const H::Expr negative = fmod ? x < zero : y < zero;
+    r = H::select(negative && r != zero, r - H::abs(y), r);
+  }
+  return nonzero_divisor(y, r);
+}
+
 // The activations and math functions added with the op-coverage work.
 H::Expr unary_math(const Node& n, H::Expr x) {
   switch (n.op) {
@@ -118,10 +147,12 @@ void Lowering::lower_binary(const Node& n) {
                 return x * y;
               case OpKind::PRelu:
                 return H::select(x < 0.f, y * x, x);
-              case OpKind::Mod:  // f32 only: fmod, the dividend's sign
-                return x - y * H::trunc(x / y);
+              case OpKind::Mod:
+                if (x.type().is_float()) return x - y * H::trunc(x / y);  // fmod
+                return integer_mod(x, y, n.attr<ModAttrs>().fmod);
               default:
-                return x / y;
+                if (x.type().is_float()) return x / y;
+                return integer_div(x, y);
             }
           }));
 }

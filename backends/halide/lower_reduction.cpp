@@ -74,7 +74,7 @@ void Lowering::lower_reduce(const Node& n) {
               case OpKind::ReduceLogSumExp: {
                 H::Expr m = at(mx, i);
                 // An all -inf slice has max -inf; shift by 0 there instead.
-                H::Expr shift = H::select(H::is_finite(m), m, 0.f);
+                H::Expr shift = H::select(H::is_finite(m), m, H::cast(m.type(), 0));
                 return H::log(H::sum(H::exp(v - shift))) + shift;
               }
               default:

@@ -181,6 +181,8 @@ H::Type halide_type(DType t) {
   switch (t) {
     case DType::f32:
       return H::Float(32);
+    case DType::f64:
+      return H::Float(64);
     case DType::i8:
       return H::Int(8);
     case DType::u8:
@@ -193,8 +195,9 @@ H::Type halide_type(DType t) {
       return H::Bool();
     default:
       throw UnsupportedError(fmt::format(
-          "dtype {}: the Halide backend computes f32, and i8, u8, i32, i64 and bool in "
-          "comparisons, selection, ArgMax/ArgMin and integer Add/Sub/Mul/Min/Max/Neg/Abs",
+          "dtype {}: the Halide backend computes f32 everywhere; f64 in arithmetic, "
+          "reductions, comparisons and data movement; i8, u8, i32, i64 and bool in "
+          "comparisons, selection, ArgMax/ArgMin and integer Add/Sub/Mul/Min/Max/Neg/Abs/Clip/Pow",
           dtype_name(t)));
   }
 }
@@ -209,6 +212,8 @@ bool is_dtype_generic(OpKind op) {
     case OpKind::Add:
     case OpKind::Sub:
     case OpKind::Mul:
+    case OpKind::Div:
+    case OpKind::Mod:
     case OpKind::Min:
     case OpKind::Max:
     case OpKind::Sum:
@@ -242,6 +247,10 @@ bool is_dtype_generic(OpKind op) {
   }
 }
 
+bool is_float_generic(OpKind op) {
+  return is_dtype_generic(op) || is_reduce(op) || op == OpKind::Mean;
+}
+
 namespace {
 
 bool computes(DType t) {
@@ -263,11 +272,12 @@ std::optional<std::string> halide_node_problem(const Graph& g, const Node& n) {
     if (n.has_output(i) && n.op != OpKind::LayerNormalization && n.op != OpKind::Dropout)
       return fmt::format("output {} ('{}') of {} is not implemented by the Halide backend", i,
                          g.value(n.outputs[i]).name, op_name(n.op));
-  const bool generic = is_dtype_generic(n.op);
   auto bad = [&](ValueId id) {
     if (id == kNoValue) return false;
     const DType t = g.type_of(id).dtype;
-    return t != DType::f32 && !(generic && computes(t));
+    if (t == DType::f32) return false;
+    const bool written_for_it = t == DType::f64 ? is_float_generic(n.op) : is_dtype_generic(n.op);
+    return !(written_for_it && computes(t));
   };
   for (size_t k = 0; k < n.inputs.size(); ++k) {
     // Pow folds a constant scalar exponent of any dtype into its code.
@@ -275,14 +285,15 @@ std::optional<std::string> halide_node_problem(const Graph& g, const Node& n) {
         g.type_of(n.inputs[k]).dtype != DType::boolean)
       continue;
     if (bad(n.inputs[k]))
-      return fmt::format("input '{}' has dtype {}; the Halide backend computes {} in f32 only",
+      return fmt::format("input '{}' has dtype {}, on which the Halide backend does not compute {}",
                          g.value(n.inputs[k]).name, dtype_name(g.type_of(n.inputs[k]).dtype),
                          op_name(n.op));
   }
   for (ValueId id : n.outputs)
     if (bad(id))
-      return fmt::format("output '{}' has dtype {}; the Halide backend computes {} in f32 only",
-                         g.value(id).name, dtype_name(g.type_of(id).dtype), op_name(n.op));
+      return fmt::format(
+          "output '{}' has dtype {}, on which the Halide backend does not compute {}",
+          g.value(id).name, dtype_name(g.type_of(id).dtype), op_name(n.op));
   return std::nullopt;
 }
 

@@ -56,6 +56,9 @@ H::Type halide_type(DType t);
 halide_type_t buffer_type(DType t);
 // Ops whose lowering is written for any computed dtype.
 bool is_dtype_generic(OpKind op);
+// Ops whose lowering is written for f64 as well as f32 (no f32 literals
+// where a value's type matters): the generic ones, reductions, Mean.
+bool is_float_generic(OpKind op);
 // Why the Halide backend cannot lower node `n` of group `g` (an op it does
 // not implement, an output it does not produce, a dtype it does not compute
 // there); nullopt when it can. f32 everywhere, except in the dtype-generic
