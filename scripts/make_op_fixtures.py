@@ -53,6 +53,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 from onnx import numpy_helper
 
+# Shared with the other generators: the checked tensor writer of the recurrent
+# fixtures and the causal conv of the zoo's TCN.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_recurrent_fixtures import write_tensor  # noqa: E402
+from zoo import CausalConv1d  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUT = os.path.join(REPO, "tests", "fixtures", "ops")
 
@@ -177,16 +183,6 @@ class CrnnCtcGreedy(nn.Module):
         y, _ = self.rnn(f)
         logp = F.log_softmax(self.fc(y), dim=2)  # [12, 1, classes]
         return logp, logp.argmax(dim=2)          # best path [12, 1] int64
-
-
-class CausalConv1d(nn.Module):
-    def __init__(self, ci, co, k, dilation):
-        super().__init__()
-        self.pad = (k - 1) * dilation
-        self.conv = nn.Conv1d(ci, co, k, dilation=dilation)
-
-    def forward(self, x):
-        return self.conv(F.pad(x, (self.pad, 0)))
 
 
 class TCN(nn.Module):
@@ -470,18 +466,6 @@ def export(model, inputs, input_names, output_names, opset):
                           input_names=input_names, output_names=output_names,
                           do_constant_folding=True)
     return onnx.load_from_string(buf.getvalue())
-
-
-def write_tensor(path, array):
-    data = numpy_helper.from_array(array).SerializeToString()
-    with open(path, "wb") as f:
-        f.write(data)
-    with open(path, "rb") as f:
-        t = onnx.TensorProto()
-        t.ParseFromString(f.read())
-    back = numpy_helper.to_array(t)
-    if back.dtype != array.dtype or back.shape != array.shape or not np.array_equal(back, array):
-        raise SystemExit(f"{path}: tensor does not read back as written")
 
 
 def check_argmax_margins(name, proto, model, inputs):
