@@ -40,7 +40,8 @@ Pass::Pass(std::string name, std::function<void(CompileState&)> run)
     : name(std::move(name)), run(std::move(run)) {}
 
 std::vector<Pass> default_pipeline() {
-  // Dead code first so folding never evaluates nodes nobody reads; folding
+  // Dead code first so folding never evaluates nodes nobody reads; Einsum
+  // becomes MatMul and friends before folding (constant operands fold); folding
   // before BatchNorm folding so BN parameters computed by constant
   // subgraphs are constants by then; a final clean-up drops the weights and
   // nodes the folds left behind. Then the graph is fixed: it is cut into
@@ -48,6 +49,7 @@ std::vector<Pass> default_pipeline() {
   // groups is chosen.
   return {
       {"eliminate_dead_code", [](Graph& g) { eliminate_dead_code(g); }},
+      {"lower_einsum", [](Graph& g) { lower_einsum(g); }},
       {"fold_constants", [](Graph& g) { fold_constants(g); }},
       {"fold_batchnorm", [](Graph& g) { fold_batchnorm(g); }},
       {"cleanup", [](Graph& g) { eliminate_dead_code(g); }},

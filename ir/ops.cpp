@@ -452,6 +452,8 @@ Attrs default_attrs(OpKind op) {
       return ModAttrs{};
     case OpKind::ScatterND:
       return ScatterAttrs{};
+    case OpKind::Einsum:
+      return EinsumAttrs{};
     case OpKind::Cast:
       return CastAttrs{};
     case OpKind::ConstantOfShape:

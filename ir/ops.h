@@ -33,10 +33,11 @@ namespace loom {
   X(Conv)                                                                                        \
   X(ConvTranspose)                                                                               \
   X(MaxPool)                                                                                     \
-  X(AveragePool) X(GlobalAveragePool) X(GlobalMaxPool) X(GlobalLpPool)                           \
-      X(Resize) /* dense, normalization */                                                       \
-      X(Gemm) X(MatMul) X(BatchNormalization) X(InstanceNormalization) X(LayerNormalization)     \
-          X(LRN) /* elementwise: arithmetic, activations, math, comparison, selection */         \
+  X(AveragePool)                                                                                 \
+  X(GlobalAveragePool) X(GlobalMaxPool) X(GlobalLpPool) X(Resize) /* dense, normalization */     \
+      X(Gemm) X(MatMul) X(Einsum) X(BatchNormalization) X(InstanceNormalization)                 \
+          X(LayerNormalization)                                                                  \
+              X(LRN) /* elementwise: arithmetic, activations, math, comparison, selection */     \
       X(Add) X(Sub) X(Mul) X(Div) X(Pow) X(Relu) X(LeakyRelu) X(Sigmoid) X(Tanh) X(Clip) X(Elu)  \
           X(PRelu) X(HardSigmoid) X(HardSwish) X(Selu) X(Celu) X(Softplus) X(Softsign)           \
               X(ThresholdedRelu) X(Neg) X(Abs) X(Exp) X(Log) X(Sqrt) X(Reciprocal) X(Floor)      \
@@ -673,13 +674,25 @@ int64_t recurrent_activation_count(OpKind op);  // RNN 1, GRU 2, LSTM 3
 // functions given without parameters get the spec defaults.
 std::vector<ActivationFn> resolve_activations(OpKind op, const RecurrentAttrs& attrs, int dir);
 
-using Attrs =
-    std::variant<NoAttrs, ConvAttrs, PoolAttrs, GemmAttrs, BatchNormAttrs, AlphaAttrs, ClipAttrs,
-                 SoftmaxAttrs, AxisAttrs, ReshapeAttrs, TransposeAttrs, AxesAttrs, SliceAttrs,
-                 DropoutAttrs, ConstantAttrs, RecurrentAttrs, ShapeAttrs, ExpandAttrs,
-                 ConvTransposeAttrs, ResizeAttrs, LpAttrs, AlphaBetaAttrs, SeluAttrs, ReduceAttrs,
-                 ArgReduceAttrs, LrnAttrs, LayerNormAttrs, PadAttrs, CastAttrs,
-                 ConstantOfShapeAttrs, SplitAttrs, TileAttrs, BlockAttrs, ModAttrs, ScatterAttrs>;
+// Einsum: the equation in ONNX's (numpy's) subscript notation, e.g.
+// "bhid,bhjd->bhij", "...ii->...i", "ij" (implicit output). ir/einsum.h binds
+// it to the operands' ranks.
+struct EinsumAttrs {
+  std::string equation{};
+  template <class Self, class F>
+  static void fields(Self& s, F&& f) {
+    f("equation", s.equation);
+  }
+  friend bool operator==(const EinsumAttrs&, const EinsumAttrs&) = default;
+};
+
+using Attrs = std::variant<NoAttrs, ConvAttrs, PoolAttrs, GemmAttrs, BatchNormAttrs, AlphaAttrs,
+                           ClipAttrs, SoftmaxAttrs, AxisAttrs, ReshapeAttrs, TransposeAttrs,
+                           AxesAttrs, SliceAttrs, DropoutAttrs, ConstantAttrs, RecurrentAttrs,
+                           ShapeAttrs, ExpandAttrs, ConvTransposeAttrs, ResizeAttrs, LpAttrs,
+                           AlphaBetaAttrs, SeluAttrs, ReduceAttrs, ArgReduceAttrs, LrnAttrs,
+                           LayerNormAttrs, PadAttrs, CastAttrs, ConstantOfShapeAttrs, SplitAttrs,
+                           TileAttrs, BlockAttrs, ModAttrs, ScatterAttrs, EinsumAttrs>;
 
 // The default attribute value for an op (the right variant alternative, with
 // op-specific defaults such as Elu's alpha = 1 and Concat's required axis).

@@ -202,6 +202,8 @@ class AttrPrinter {
       return format_float(v);
     } else if constexpr (std::is_same_v<T, bool>) {
       return v ? "true" : "false";
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      return quote(v);
     } else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
       return fmt::format("[{}]", fmt::join(v, ","));
     } else if constexpr (std::is_same_v<T, std::vector<float>>) {
@@ -885,6 +887,9 @@ class Parser {
       field = parse_real<float>(what);
     } else if constexpr (std::is_same_v<T, bool>) {
       field = parse_bool(what);
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      if (peek().kind != Tok::String) expected(fmt::format("a quoted string for {}", what));
+      field = next().text;
     } else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
       field = parse_list<int64_t>(what, [&] { return parse_int(what); });
     } else if constexpr (std::is_same_v<T, std::vector<float>>) {

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "compiler/compile.h"
+#include "compiler/passes/passes.h"
 #include "ir/builder.h"
 #include "ir/interpreter.h"
 #include "ir/text_format.h"
@@ -295,9 +296,10 @@ TEST_CASE("compiled: f64 arithmetic, reductions and comparisons", "[coverage]") 
   check_compiled(b.build(), {xs, ys}, 1e-9);
 }
 
-TEST_CASE("compiled: integer Div truncates, Mod follows the sign rules, zero divisors are "
-          "InputErrors",
-          "[coverage]") {
+TEST_CASE(
+    "compiled: integer Div truncates, Mod follows the sign rules, zero divisors are "
+    "InputErrors",
+    "[coverage]") {
   GraphBuilder b("intdiv");
   Val x = b.input("x", DType::i32, {8});
   Val y = b.input("y", DType::i32, {8});
@@ -312,4 +314,118 @@ TEST_CASE("compiled: integer Div truncates, Mod follows the sign rules, zero div
   const Tensor zero = Tensor::from_vector<int32_t>({8}, {1, 1, 1, 0, 1, 1, 1, 1});
   const std::string m = test::error_of<InputError>([&] { exe.run({xs, zero}); });
   CHECK(m.find("division by zero") != std::string::npos);
+}
+
+namespace {
+
+Graph einsum_graph(const std::string& equation, const std::vector<Shape>& shapes,
+                   DType dtype = DType::f32) {
+  GraphBuilder b("einsum " + equation);
+  std::vector<Val> ins;
+  for (size_t i = 0; i < shapes.size(); ++i)
+    ins.push_back(b.input(fmt::format("x{}", i), dtype, shapes[i]));
+  b.output(b.op(OpKind::Einsum, ins, EinsumAttrs{equation}, 1, "einsum")[0], "y");
+  return b.build();
+}
+
+std::vector<Tensor> random_inputs(const std::vector<Shape>& shapes) {
+  std::vector<Tensor> out;
+  for (size_t i = 0; i < shapes.size(); ++i)
+    out.push_back(random_f32(shapes[i], 60 + static_cast<uint32_t>(i), -1.f, 1.f));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Einsum: the reference engine follows numpy's subscripts", "[coverage][einsum]") {
+  const Tensor a = Tensor::from_vector<float>({2, 3}, {1, 2, 3, 4, 5, 6});
+  const Tensor m = Tensor::from_vector<float>({3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9});
+  auto run = [](const std::string& eq, const std::vector<Tensor>& ins) {
+    std::vector<Shape> shapes;
+    for (const Tensor& t : ins)
+      shapes.push_back(t.shape());
+    return Interpreter(einsum_graph(eq, shapes)).run(ins)[0];
+  };
+  CHECK(run("ij->ji", {a}).shape() == Shape{3, 2});
+  CHECK(run("ij->ji", {a}).data<float>()[1] == 4.f);
+  CHECK(run("ii->i", {m}).data<float>()[2] == 9.f);  // diagonal
+  CHECK(run("ii", {m}).data<float>()[0] == 15.f);    // implicit output: the trace
+  CHECK(run("ij->", {a}).data<float>()[0] == 21.f);
+  // Implicit output: the letters used once, alphabetically ("ba,ac" -> "bc").
+  const Tensor p = run("ba,ac", {a, Tensor::from_vector<float>({3, 1}, {1, 10, 100})});
+  CHECK(p.shape() == Shape{2, 1});
+  CHECK(p.data<float>()[1] == 654.f);
+  // An ellipsis broadcasts like numpy's batch dims.
+  const Tensor q = run("...ij,...jk->...ik", {Tensor::from_vector<float>({2, 1, 1}, {2, 3}),
+                                              Tensor::from_vector<float>({1, 3}, {1, 2, 3})});
+  CHECK(q.shape() == Shape{2, 1, 3});
+  CHECK(q.data<float>()[5] == 9.f);
+
+  auto error = [](const std::string& eq, const std::vector<Shape>& shapes) {
+    return test::error_of<ShapeError>([&] { einsum_graph(eq, shapes); });
+  };
+  CHECK(error("ij,jk->ik", {{2, 3}, {4, 5}}).find("label 'j' is 4 on axis 0 of input 1") !=
+        std::string::npos);
+  CHECK(error("ij,jk", {{2, 3}}).find("2 input term(s) for 1 input(s)") != std::string::npos);
+  CHECK(error("ijk->i", {{2, 3}}).find("names 3 axes but input 0 has rank 2") != std::string::npos);
+  CHECK(error("ij->iz", {{2, 3}}).find("output label 'z'") != std::string::npos);
+  CHECK(error("i1->i", {{2, 3}}).find("expected letters") != std::string::npos);
+}
+
+TEST_CASE("compiled: Einsum becomes MatMul, ReduceSum and Transpose for every label pattern",
+          "[coverage][einsum]") {
+  const std::vector<std::pair<std::string, std::vector<Shape>>> cases = {
+      {"bghid,bghjd->bghij", {{1, 2, 3, 5, 8}, {1, 2, 3, 7, 8}}},  // maxvit's attention
+      {"bghij,bghjd->bghid", {{1, 2, 3, 5, 7}, {1, 2, 3, 7, 8}}},
+      {"ij,jk->ik", {{4, 6}, {6, 5}}},
+      {"ij,kj->ki", {{4, 6}, {5, 6}}},
+      {"i,i", {{7}, {7}}},                         // inner product
+      {"i,j->ij", {{3}, {4}}},                     // outer product
+      {"ij,jk,kl->il", {{3, 4}, {4, 5}, {5, 2}}},  // a chain
+      {"bij,bjk->bik", {{3, 2, 4}, {3, 4, 5}}},
+      {"...ij,...jk->...ik", {{2, 1, 3, 4}, {3, 4, 2}}},  // broadcast batch dims
+      {"...i,...i->i", {{1, 4}, {3, 4}}},                 // a contracted broadcast axis
+      {"...ii->...i", {{2, 3, 3}}},
+      {"iij,jk->ik", {{3, 3, 4}, {4, 2}}},  // a diagonal feeding a product
+      {"abc->cab", {{2, 3, 4}}},
+      {"ijk->j", {{2, 3, 4}}},
+      {"ij->ij", {{2, 3}}},
+      {"ij,ij->ij", {{2, 3}, {2, 3}}},  // elementwise
+      {"abcd,cd->ab", {{2, 3, 4, 5}, {4, 5}}},
+  };
+  for (const auto& [eq, shapes] : cases) {
+    INFO(eq);
+    Graph g = einsum_graph(eq, shapes);
+    Graph lowered = g;
+    lower_einsum(lowered);
+    for (const Node& n : lowered.nodes)
+      CHECK(n.op != OpKind::Einsum);
+    const std::vector<Tensor> ins = random_inputs(shapes);
+    const Tensor want = Interpreter(g).run(ins)[0];
+    const Tensor got = Interpreter(lowered).run(ins)[0];
+    REQUIRE(got.type() == want.type());
+    for (int64_t k = 0; k < got.numel(); ++k)
+      CHECK(got.data<float>()[k] == Approx(want.data<float>()[k]).margin(1e-5));
+    check_compiled(g, ins);
+  }
+  // Integer and f64 operands keep their dtype through the MatMul.
+  Graph gi = einsum_graph("ij,jk->ik", {{2, 3}, {3, 2}}, DType::i64);
+  const Tensor ai = Tensor::from_vector<int64_t>({2, 3}, {1, 2, 3, 4, 5, 6});
+  const Tensor bi = Tensor::from_vector<int64_t>({3, 2}, {1, 0, 0, 1, 1, 1});
+  const std::vector<Tensor> yi = compile(gi).run({ai, bi});
+  CHECK(yi[0].data<int64_t>()[0] == 4);
+  CHECK(yi[0].data<int64_t>()[3] == 11);
+  const std::vector<Shape> s64 = {{3, 4}, {4}};
+  check_compiled(einsum_graph("ij,j->i", s64, DType::f64),
+                 {random_f32({3, 4}, 70).cast(DType::f64), random_f32({4}, 71).cast(DType::f64)},
+                 1e-12);
+}
+
+TEST_CASE("text: Einsum's equation round-trips quoted", "[coverage][einsum][text]") {
+  Graph g = einsum_graph("b i d , b j d -> b i j", {{1, 2, 3}, {1, 4, 3}});
+  const std::string text = print_graph(g);
+  CHECK(text.find("equation=\"b i d , b j d -> b i j\"") != std::string::npos);
+  WeightStore store;
+  store.add_all(g);
+  CHECK(print_graph(parse_graph(text, store, "rt")) == text);
 }

@@ -1,10 +1,11 @@
 // Lowering of matrix products: Gemm (alpha, beta, transposes, a broadcast C
 // in the epilogue) and MatMul (1-D operands and broadcast batch dims). Both
 // build a Dense accumulator over k; a constant 2-D right operand is repacked
-// with its columns innermost.
+// with its columns innermost. MatMul computes every dtype it takes; Gemm f32.
 #include "backends/halide/lowering.h"
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
@@ -19,13 +20,17 @@ std::function<H::Expr(H::Expr, H::Expr)> Lowering::matrix_rhs(const Node& n, Val
   if (g_.is_constant(id) && s.size() == 2) {
     const Tensor& t = *g_.value(id).constant;
     const int64_t k = trans ? s[1] : s[0], cols = trans ? s[0] : s[1];
-    H::Buffer<float> b(std::vector<int>{static_cast<int>(cols), static_cast<int>(k)},
-                       unique(base(n) + "_bpack"));
-    const float* d = t.data<float>();
+    H::Buffer<> b(halide_type(t.dtype()),
+                  std::vector<int>{static_cast<int>(cols), static_cast<int>(k)},
+                  unique(base(n) + "_bpack"));
+    const size_t elem = dtype_size(t.dtype());
+    const std::byte* d = t.raw();
+    auto* packed = reinterpret_cast<std::byte*>(b.data());
     for (int64_t kk = 0; kk < k; ++kk)
       for (int64_t j = 0; j < cols; ++j)
-        b(static_cast<int>(j), static_cast<int>(kk)) = trans ? d[j * k + kk] : d[kk * cols + j];
-    buffers_.push_back(b);
+        std::memcpy(packed + static_cast<size_t>(kk * cols + j) * elem,
+                    d + static_cast<size_t>(trans ? j * k + kk : kk * cols + j) * elem, elem);
+    typed_buffers_.push_back(b);
     return [b](H::Expr kk, H::Expr j) { return H::Expr(b(j, kk)); };
   }
   int f = value_func(id, &n);
@@ -153,7 +158,9 @@ void Lowering::lower_matmul(const Node& n) {
     if (!b1) bi.push_back(j_col);
     rhs = at(bf, bi);
   }
-  acc(hv) = 0.f;
+  // Any dtype ONNX's MatMul takes (f32, f64, i32, i64): the accumulator has
+  // the operands' type.
+  acc(hv) = H::cast(halide_type(g_.type_of(n.outputs[0]).dtype), 0);
   acc(hv) += at(af, ai) * rhs;
   const int channel = b1 ? -1 : 0;
   const int pixel = (a1 || yr < 2) ? -1 : 1;

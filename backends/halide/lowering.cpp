@@ -196,8 +196,9 @@ H::Type halide_type(DType t) {
     default:
       throw UnsupportedError(fmt::format(
           "dtype {}: the Halide backend computes f32 everywhere; f64 in arithmetic, "
-          "reductions, comparisons and data movement; i8, u8, i32, i64 and bool in "
-          "comparisons, selection, ArgMax/ArgMin and integer Add/Sub/Mul/Min/Max/Neg/Abs/Clip/Pow",
+          "reductions, comparisons, MatMul and data movement; i8, u8, i32, i64 and bool in "
+          "comparisons, selection, ArgMax/ArgMin, MatMul and integer "
+          "Add/Sub/Mul/Min/Max/Neg/Abs/Clip/Pow",
           dtype_name(t)));
   }
 }
@@ -241,6 +242,7 @@ bool is_dtype_generic(OpKind op) {
     case OpKind::Concat:
     case OpKind::Slice:
     case OpKind::Constant:
+    case OpKind::MatMul:
       return true;
     default:
       return false;

@@ -1,12 +1,14 @@
 // Shape inference and reference evaluation of the dense ops: Gemm, MatMul
-// (numpy matmul semantics) and BatchNormalization (inference form), with
-// ONNX semantics. Floating-point sums accumulate in double.
+// (numpy matmul semantics), Einsum and BatchNormalization (inference form),
+// with ONNX semantics. Floating-point sums accumulate in double.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
 
 #include <fmt/format.h>
 
+#include "ir/einsum.h"
 #include "ir/ops/op_context.h"
 
 namespace loom {
@@ -196,6 +198,85 @@ Tensor matmul_eval(const MatMulShape& s, const Tensor& at, const Tensor& bt,
   return y;
 }
 
+// ---- Einsum -------------------------------------------------------------------
+
+EinsumSpec einsum_spec(const OpContext& ctx) {
+  DType t = ctx.in(0).dtype;
+  if (t == DType::f16 || t == DType::bf16)
+    ctx.unsupported(
+        fmt::format("input 0 has dtype {}; Einsum is implemented for f32, f64, i32 "
+                    "and i64",
+                    dtype_name(t)));
+  ctx.expect_dtype(0, {DType::f32, DType::f64, DType::i32, DType::i64});
+  std::vector<Shape> shapes;
+  for (size_t i = 0; i < ctx.num_inputs(); ++i) {
+    ctx.expect_same_dtype(i, 0);
+    shapes.push_back(ctx.in(i).shape);
+  }
+  EinsumSpec spec;
+  std::string error;
+  if (!bind_einsum(ctx.attrs<EinsumAttrs>().equation, shapes, spec, error)) ctx.fail(error);
+  return spec;
+}
+
+// Every label's index runs over its extent: the output's labels in the outer
+// loops, the summed ones inside; each operand is read through per-label
+// strides (repeated labels add theirs, broadcast axes have none).
+template <class T, class Acc>
+Tensor einsum_eval(const EinsumSpec& s, const std::vector<const Tensor*>& inputs,
+                   const TensorType& out_type) {
+  std::vector<int> loops = s.output;
+  for (const auto& labels : s.operands)
+    for (int l : labels)
+      if (std::find(loops.begin(), loops.end(), l) == loops.end()) loops.push_back(l);
+  const size_t n_out = s.output.size();
+  std::vector<int64_t> extent;
+  for (int l : loops)
+    extent.push_back(s.label_size[static_cast<size_t>(l)]);
+  std::vector<std::vector<int64_t>> stride(inputs.size(), std::vector<int64_t>(loops.size(), 0));
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Shape& shape = inputs[i]->shape();
+    int64_t step = 1;
+    for (size_t axis = shape.size(); axis-- > 0;) {
+      const size_t loop = static_cast<size_t>(
+          std::find(loops.begin(), loops.end(), s.operands[i][axis]) - loops.begin());
+      if (shape[axis] != 1 || extent[loop] == 1) stride[i][loop] += step;
+      step *= shape[axis];
+    }
+  }
+  Tensor y(out_type);
+  T* yd = y.data<T>();
+  std::vector<int64_t> idx(loops.size(), 0);
+  // Odometer over loops [from, to); false once it wraps around.
+  auto advance = [&](size_t from, size_t to) {
+    for (size_t k = to; k-- > from;) {
+      if (++idx[k] < extent[k]) return true;
+      idx[k] = 0;
+    }
+    return false;
+  };
+  const int64_t total = y.numel();
+  for (int64_t o = 0; o < total; ++o) {
+    Acc acc = 0;
+    bool empty_sum = false;
+    for (size_t k = n_out; k < loops.size(); ++k)
+      empty_sum |= extent[k] == 0;
+    if (!empty_sum) do {
+        Acc prod = 1;
+        for (size_t i = 0; i < inputs.size(); ++i) {
+          int64_t off = 0;
+          for (size_t k = 0; k < loops.size(); ++k)
+            off += idx[k] * stride[i][k];
+          prod *= static_cast<Acc>(inputs[i]->data<T>()[off]);
+        }
+        acc += prod;
+      } while (advance(n_out, loops.size()));
+    yd[o] = static_cast<T>(acc);
+    advance(0, n_out);  // row-major, as y is laid out
+  }
+  return y;
+}
+
 // ---- BatchNormalization -------------------------------------------------------
 
 void batch_norm_check(const OpContext& ctx) {
@@ -273,6 +354,27 @@ std::vector<Tensor> eval_MatMul(const OpContext& ctx, const std::vector<const Te
       return {matmul_eval<int64_t>(s, a, b, output_types[0])};
     default:
       return {matmul_eval<float>(s, a, b, output_types[0])};
+  }
+}
+
+// ---- Einsum -------------------------------------------------------------------
+
+std::vector<TensorType> infer_Einsum(const OpContext& ctx) {
+  return {TensorType{ctx.in(0).dtype, einsum_output_shape(einsum_spec(ctx))}};
+}
+
+std::vector<Tensor> eval_Einsum(const OpContext& ctx, const std::vector<const Tensor*>& inputs,
+                                const std::vector<TensorType>& output_types) {
+  const EinsumSpec s = einsum_spec(ctx);
+  switch (ctx.in(0).dtype) {
+    case DType::f64:
+      return {einsum_eval<double, double>(s, inputs, output_types[0])};
+    case DType::i32:
+      return {einsum_eval<int32_t, int64_t>(s, inputs, output_types[0])};
+    case DType::i64:
+      return {einsum_eval<int64_t, int64_t>(s, inputs, output_types[0])};
+    default:
+      return {einsum_eval<float, double>(s, inputs, output_types[0])};
   }
 }
 

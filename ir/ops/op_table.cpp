@@ -61,6 +61,8 @@ OpSignature op_signature(OpKind op) {
       return {2, 3, 1, 1};
     case OpKind::MatMul:
       return {2, 2, 1, 1};
+    case OpKind::Einsum:
+      return {1, V, 1, 1};
     case OpKind::BatchNormalization:
       return {5, 5, 1, 1};
     case OpKind::Add:
