@@ -400,219 +400,248 @@ bool tile_blocked_host(const FuncInfo& h, const FuncInfo& a, int lanes, int thre
   return true;
 }
 
-}  // namespace
+// The default schedule of one pipeline, phase by phase: where each function
+// is computed (placement), which conv values get a channels-innermost
+// internal layout and where their rows are computed (internal layouts),
+// which padded copies of blocked inputs are stored channels innermost, and
+// finally the loop directives of every root function and its accumulator.
+class DefaultScheduler {
+ public:
+  DefaultScheduler(const PipelineInfo& info, int lanes, int threads)
+      : info_(info),
+        fs_(info.funcs),
+        n_(fs_.size()),
+        lanes_(lanes),
+        threads_(threads),
+        place_(n_, Place::Inline),
+        host_of_(n_, -1),
+        channels_last_(n_, false),
+        window_by_channel_(n_, false),
+        rows_at_(n_, -1),
+        slide_at_(n_, -1),
+        slide_leaf_(n_, false),
+        pad_of_blocked_(n_, false) {}
 
-GroupSchedule make_default_schedule(const PipelineInfo& info, int lanes, int threads,
-                                    const std::string& target) {
-  GroupSchedule s;
-  s.group = info.group;
-  s.producer = "default";
-  s.target = target;
-  const auto& fs = info.funcs;
-  const size_t n = fs.size();
+  GroupSchedule run(const std::string& target) {
+    place_functions();
+    choose_internal_layouts();
+    mark_blocked_pads();
+    GroupSchedule s;
+    s.group = info_.group;
+    s.producer = "default";
+    s.target = target;
+    for (size_t i = 0; i < n_; ++i)
+      if (place_[i] == Place::Root) emit_root(i, s);
+    return s;
+  }
+
+ private:
   enum class Place { Inline, Root, Tiled };
-  std::vector<Place> place(n, Place::Inline);
-  std::vector<int> host_of(n, -1);  // accumulator -> its tile host
 
-  auto all_consumers = [&](size_t i, auto pred) {
-    for (int c : fs[i].consumers)
-      if (!pred(fs[static_cast<size_t>(c)])) return false;
+  template <class Pred>
+  bool all_consumers(size_t i, Pred pred) const {
+    for (int c : fs_[i].consumers)
+      if (!pred(fs_[static_cast<size_t>(c)])) return false;
     return true;
-  };
-  auto read_by_acc = [&](size_t i) {
+  }
+  bool read_by_acc(size_t i) const {
     return !all_consumers(i, [](const FuncInfo& c) { return c.role != FuncRole::Accumulator; });
-  };
-  for (size_t i = 0; i < n; ++i) {
-    const FuncInfo& f = fs[i];
-    if (f.is_output) {
-      place[i] = Place::Root;
-      continue;
-    }
-    switch (f.role) {
-      case FuncRole::Input:
-      case FuncRole::Accumulator:
-        break;
-      case FuncRole::Boundary:
-      case FuncRole::Pointwise:
-        if (read_by_acc(i)) place[i] = Place::Root;
-        break;
-      case FuncRole::Window:
-        if (!all_consumers(i, [](const FuncInfo& c) { return c.role == FuncRole::Pointwise; }))
-          place[i] = Place::Root;
-        break;
-      case FuncRole::Reduction:
-        place[i] = Place::Root;
-        break;
-      case FuncRole::AccValue: {
-        // Follow single pointwise consumers of the same shape to the func
-        // that will be stored: the epilogue is fused into that func's tile.
-        size_t cur = i;
-        bool ok = true;
-        while (ok && !fs[cur].is_output) {
-          if (fs[cur].consumers.size() != 1) {
-            ok = false;
-            break;
+  }
+
+  // Where each function is computed: inline, at the root, or (an
+  // accumulator) inside the register tile of its host.
+  void place_functions() {
+    for (size_t i = 0; i < n_; ++i) {
+      const FuncInfo& f = fs_[i];
+      if (f.is_output) {
+        place_[i] = Place::Root;
+        continue;
+      }
+      switch (f.role) {
+        case FuncRole::Input:
+        case FuncRole::Accumulator:
+          break;
+        case FuncRole::Boundary:
+        case FuncRole::Pointwise:
+          if (read_by_acc(i)) place_[i] = Place::Root;
+          break;
+        case FuncRole::Window:
+          if (!all_consumers(i, [](const FuncInfo& c) { return c.role == FuncRole::Pointwise; }))
+            place_[i] = Place::Root;
+          break;
+        case FuncRole::Reduction:
+          place_[i] = Place::Root;
+          break;
+        case FuncRole::AccValue: {
+          // Follow single pointwise consumers of the same shape to the func
+          // that will be stored: the epilogue is fused into that func's tile.
+          size_t cur = i;
+          bool ok = true;
+          while (ok && !fs_[cur].is_output) {
+            if (fs_[cur].consumers.size() != 1) {
+              ok = false;
+              break;
+            }
+            size_t next = static_cast<size_t>(fs_[cur].consumers[0]);
+            ok = fs_[next].role == FuncRole::Pointwise && logical_extents(fs_[next]) == f.extents &&
+                 !read_by_acc(next);
+            cur = next;
           }
-          size_t next = static_cast<size_t>(fs[cur].consumers[0]);
-          ok = fs[next].role == FuncRole::Pointwise && logical_extents(fs[next]) == f.extents &&
-               !read_by_acc(next);
-          cur = next;
+          if (!ok || cur == i) {
+            place_[i] = Place::Root;
+            host_of_[static_cast<size_t>(f.value_of)] = static_cast<int>(i);
+          } else {
+            host_of_[static_cast<size_t>(f.value_of)] = static_cast<int>(cur);
+          }
+          break;
         }
-        if (!ok || cur == i) {
-          place[i] = Place::Root;
-          host_of[static_cast<size_t>(f.value_of)] = static_cast<int>(i);
-        } else {
-          host_of[static_cast<size_t>(f.value_of)] = static_cast<int>(cur);
-        }
-        break;
+      }
+    }
+    for (size_t i = 0; i < n_; ++i) {
+      const FuncInfo& f = fs_[i];
+      if (f.role == FuncRole::Accumulator && host_of_[i] >= 0) {
+        // Accumulators whose host is inline (never, by construction) fall back to root.
+        if (place_[static_cast<size_t>(host_of_[i])] == Place::Inline) place_[i] = Place::Root;
       }
     }
   }
-  for (size_t i = 0; i < n; ++i) {
-    const FuncInfo& f = fs[i];
-    if (f.role == FuncRole::Accumulator && host_of[i] >= 0) {
-      // Accumulators whose host is inline (never, by construction) fall back to root.
-      if (place[static_cast<size_t>(host_of[i])] == Place::Inline) place[i] = Place::Root;
-    }
-  }
 
-  // Internal layout: a conv value computed at the root only for pooling
-  // functions of the same group (conv + ReLU + MaxPool, conv + Add + ReLU +
-  // GlobalAveragePool) is stored channels innermost, and the pools are
-  // vectorized over channels. The channel-vectorized conv tile then stores
-  // whole vectors instead of scattering 16 channels H*W apart, and the
-  // pools load dense vectors even at stride 2. ResNet-18 stem (7x7/s2 conv
-  // + ReLU + 3x3/s2 MaxPool, one core): 2.65 -> 2.21 ms. A pooled group
-  // output that choose_layout blocked is stored by whole channel vectors
-  // too; a row-major one scatters them.
-  std::vector<bool> channels_last(n, false), window_by_channel(n, false);
-  // channels_last host -> the root function its rows are computed in, or -1.
-  std::vector<int> rows_at(n, -1);
-  // channels_last host -> the root function whose rows slide over it, or -1.
-  std::vector<int> slide_at(n, -1);
-  std::vector<bool> slide_leaf(n, false);
-  for (size_t i = 0; i < n; ++i) {
-    const FuncInfo& f = fs[i];
-    if (f.role != FuncRole::AccValue || f.is_output || place[i] != Place::Root ||
-        f.acc != AccKind::Conv || f.channel_var < 0 ||
-        f.extents[static_cast<size_t>(f.channel_var)] < lanes || f.vars.size() < 3)
-      continue;
-    // Every path through inline functions must pass a window function
-    // before it reaches a root function of the same rank (the pool, or the
-    // group output the pool is inlined into): those get channel loops.
-    std::vector<size_t> windows;
-    std::vector<std::pair<size_t, bool>> stack{{i, false}};
-    bool ok = true, rows_independent = true;
-    while (ok && !stack.empty()) {
-      const auto [cur, seen] = stack.back();
-      stack.pop_back();
-      for (int ci : fs[cur].consumers) {
-        const size_t c = static_cast<size_t>(ci);
-        const FuncInfo& cf = fs[c];
-        const bool window = seen || cf.role == FuncRole::Window;
-        if (cf.role == FuncRole::Window) rows_independent &= !cf.rows_overlap;
-        // A channel-blocked group output has one var more (d1l, d3, d2, d1b, d0).
-        const bool blocked_out = cf.block > 0 && cf.vars.size() == f.vars.size() + 1;
-        if ((cf.vars.size() != f.vars.size() && !blocked_out) || cf.role == FuncRole::Accumulator ||
-            cf.role == FuncRole::Reduction) {
-          ok = false;
-        } else if (place[c] == Place::Root) {
-          ok = window && (cf.role == FuncRole::Window || cf.role == FuncRole::Pointwise);
-          windows.push_back(c);
-        } else {
-          stack.push_back({c, window});
+  // Channels-innermost conv values and where their rows are computed.
+  void choose_internal_layouts() {
+    // Internal layout: a conv value computed at the root only for pooling
+    // functions of the same group (conv + ReLU + MaxPool, conv + Add + ReLU +
+    // GlobalAveragePool) is stored channels innermost, and the pools are
+    // vectorized over channels. The channel-vectorized conv tile then stores
+    // whole vectors instead of scattering 16 channels H*W apart, and the
+    // pools load dense vectors even at stride 2. ResNet-18 stem (7x7/s2 conv
+    // + ReLU + 3x3/s2 MaxPool, one core): 2.65 -> 2.21 ms. A pooled group
+    // output that choose_layout blocked is stored by whole channel vectors
+    // too; a row-major one scatters them.
+    for (size_t i = 0; i < n_; ++i) {
+      const FuncInfo& f = fs_[i];
+      if (f.role != FuncRole::AccValue || f.is_output || place_[i] != Place::Root ||
+          f.acc != AccKind::Conv || f.channel_var < 0 ||
+          f.extents[static_cast<size_t>(f.channel_var)] < lanes_ || f.vars.size() < 3)
+        continue;
+      // Every path through inline functions must pass a window function
+      // before it reaches a root function of the same rank (the pool, or the
+      // group output the pool is inlined into): those get channel loops.
+      std::vector<size_t> windows;
+      std::vector<std::pair<size_t, bool>> stack{{i, false}};
+      bool ok = true, rows_independent = true;
+      while (ok && !stack.empty()) {
+        const auto [cur, seen] = stack.back();
+        stack.pop_back();
+        for (int ci : fs_[cur].consumers) {
+          const size_t c = static_cast<size_t>(ci);
+          const FuncInfo& cf = fs_[c];
+          const bool window = seen || cf.role == FuncRole::Window;
+          if (cf.role == FuncRole::Window) rows_independent &= !cf.rows_overlap;
+          // A channel-blocked group output has one var more (d1l, d3, d2, d1b, d0).
+          const bool blocked_out = cf.block > 0 && cf.vars.size() == f.vars.size() + 1;
+          if ((cf.vars.size() != f.vars.size() && !blocked_out) ||
+              cf.role == FuncRole::Accumulator || cf.role == FuncRole::Reduction) {
+            ok = false;
+          } else if (place_[c] == Place::Root) {
+            ok = window && (cf.role == FuncRole::Window || cf.role == FuncRole::Pointwise);
+            windows.push_back(c);
+          } else {
+            stack.push_back({c, window});
+          }
+          if (!ok) break;
         }
-        if (!ok) break;
       }
-    }
-    if (!ok || windows.empty()) continue;
-    channels_last[i] = true;
-    for (size_t w : windows)
-      window_by_channel[w] = true;
-    // Pools whose windows do not overlap between output rows (2x2/s2,
-    // (2,1)/(2,1)): compute the conv rows each pool row needs inside that
-    // row's loop, so the conv value never leaves L1/L2. CRNN conv stack, one
-    // core: 0.874 -> 0.852 ms (min). With overlapping windows (3x3/s2) the
-    // shared rows would be recomputed (ResNet stem 2.2 -> 3.2 ms) or need a
-    // serial sliding window (2.22 -> 2.17 ms, within noise; not done).
-    if (rows_independent && windows.size() == 1 && f.vars.size() == 4) {
-      const FuncInfo& leaf = fs[windows[0]];
-      const std::string row = leaf.vars[leaf.vars.size() - 3];
-      // The row loop must be the parallel loop or outside it, else the
-      // conv (scheduled without threads inside it) would run serially.
-      const StageSchedule ls = channel_loops(leaf, lanes, threads);
-      std::vector<std::string> order;
-      std::string par;
-      for (const LoopDirective& d : ls.directives) {
-        if (d.kind == LoopDirective::Kind::Reorder) order = d.vars;
-        if (d.kind == LoopDirective::Kind::Parallel) par = d.vars[0];
+      if (!ok || windows.empty()) continue;
+      channels_last_[i] = true;
+      for (size_t w : windows)
+        window_by_channel_[w] = true;
+      // Pools whose windows do not overlap between output rows (2x2/s2,
+      // (2,1)/(2,1)): compute the conv rows each pool row needs inside that
+      // row's loop, so the conv value never leaves L1/L2. CRNN conv stack, one
+      // core: 0.874 -> 0.852 ms (min). With overlapping windows (3x3/s2) the
+      // shared rows would be recomputed (ResNet stem 2.2 -> 3.2 ms) or need a
+      // serial sliding window (2.22 -> 2.17 ms, within noise; not done).
+      if (rows_independent && windows.size() == 1 && f.vars.size() == 4) {
+        const FuncInfo& leaf = fs_[windows[0]];
+        const std::string row = leaf.vars[leaf.vars.size() - 3];
+        // The row loop must be the parallel loop or outside it, else the
+        // conv (scheduled without threads_ inside it) would run serially.
+        const StageSchedule ls = channel_loops(leaf, lanes_, threads_);
+        std::vector<std::string> order;
+        std::string par;
+        for (const LoopDirective& d : ls.directives) {
+          if (d.kind == LoopDirective::Kind::Reorder) order = d.vars;
+          if (d.kind == LoopDirective::Kind::Parallel) par = d.vars[0];
+        }
+        const auto pos = [&](const std::string& v) {
+          return std::find(order.begin(), order.end(), v) - order.begin();
+        };
+        if (par.empty() || pos(par) >= pos(row)) rows_at_[i] = static_cast<int>(windows[0]);
+      } else if (windows.size() == 1 && f.vars.size() == 4 &&
+                 fs_[windows[0]].vars.size() == f.vars.size() &&
+                 fs_[windows[0]].extents[1] >= 2 * std::max(threads_, 2)) {
+        // Overlapping windows (the ResNet stem's 3x3/s2 MaxPool): the conv
+        // rows slide along the pool's serial row loop, each computed once,
+        // and the conv value shrinks to a few rows instead of a buffer larger
+        // than L2 written and read back (stem inside ResNet-18, one core:
+        // 2.53 -> 2.29 ms). Only with enough pooled rows to slide over and to
+        // share between threads_: a global pool (one row) would run its conv
+        // serially (the last ResNet group, 2 threads_: 1.17 -> 2.21 ms).
+        slide_at_[i] = static_cast<int>(windows[0]);
+        slide_leaf_[windows[0]] = true;
       }
-      const auto pos = [&](const std::string& v) {
-        return std::find(order.begin(), order.end(), v) - order.begin();
-      };
-      if (par.empty() || pos(par) >= pos(row)) rows_at[i] = static_cast<int>(windows[0]);
-    } else if (windows.size() == 1 && f.vars.size() == 4 &&
-               fs[windows[0]].vars.size() == f.vars.size() &&
-               fs[windows[0]].extents[1] >= 2 * std::max(threads, 2)) {
-      // Overlapping windows (the ResNet stem's 3x3/s2 MaxPool): the conv
-      // rows slide along the pool's serial row loop, each computed once,
-      // and the conv value shrinks to a few rows instead of a buffer larger
-      // than L2 written and read back (stem inside ResNet-18, one core:
-      // 2.53 -> 2.29 ms). Only with enough pooled rows to slide over and to
-      // share between threads: a global pool (one row) would run its conv
-      // serially (the last ResNet group, 2 threads: 1.17 -> 2.21 ms).
-      slide_at[i] = static_cast<int>(windows[0]);
-      slide_leaf[windows[0]] = true;
     }
   }
 
-  // A padded copy of a channel-blocked group input (what a conv reads):
-  // computed by channel vectors (dense loads from the blocked buffer) and
-  // stored channels innermost, so the conv's input-channel loop reads
-  // consecutive floats too; row-major it would gather 16 floats 16 apart.
-  std::vector<bool> pad_of_blocked(n, false);
-  for (size_t i = 0; i < n; ++i)
-    if (fs[i].blocked_input)
-      for (int c : fs[i].consumers) {
-        const size_t ci = static_cast<size_t>(c);
-        pad_of_blocked[ci] = fs[ci].role == FuncRole::Boundary && place[ci] == Place::Root &&
-                             !fs[ci].is_output && fs[ci].vars.size() == 4 &&
-                             fs[ci].extents[2] >= lanes;
-      }
+  void mark_blocked_pads() {
+    // A padded copy of a channel-blocked group input (what a conv reads):
+    // computed by channel vectors (dense loads from the blocked buffer) and
+    // stored channels innermost, so the conv's input-channel loop reads
+    // consecutive floats too; row-major it would gather 16 floats 16 apart.
+    for (size_t i = 0; i < n_; ++i)
+      if (fs_[i].blocked_input)
+        for (int c : fs_[i].consumers) {
+          const size_t ci = static_cast<size_t>(c);
+          pad_of_blocked_[ci] = fs_[ci].role == FuncRole::Boundary && place_[ci] == Place::Root &&
+                                !fs_[ci].is_output && fs_[ci].vars.size() == 4 &&
+                                fs_[ci].extents[2] >= lanes_;
+        }
+  }
 
-  for (size_t i = 0; i < n; ++i) {
-    const FuncInfo& f = fs[i];
-    if (place[i] != Place::Root) continue;
+  // The directives of root function i (and of the accumulator tiled in it).
+  void emit_root(size_t i, GroupSchedule& s) {
+    const FuncInfo& f = fs_[i];
     FuncSchedule fsch;
     fsch.func = f.name;
     fsch.compute.kind = LoopLevel::Kind::Root;
     // Is this the host of an accumulator?
     int acc = -1;
-    for (size_t a = 0; a < n; ++a)
-      if (host_of[a] == static_cast<int>(i)) acc = static_cast<int>(a);
+    for (size_t a = 0; a < n_; ++a)
+      if (host_of_[a] == static_cast<int>(i)) acc = static_cast<int>(a);
     Tiling t;
-    const int at_rows = rows_at[i], slide = slide_at[i];
+    const int at_rows = rows_at_[i], slide = slide_at_[i];
     const bool tiled =
-        acc >= 0 && (f.block ? tile_blocked_host(f, fs[static_cast<size_t>(acc)], lanes, threads, t)
-                             : tile_accumulator(f, fs[static_cast<size_t>(acc)], lanes,
-                                                at_rows >= 0 || slide >= 0 ? 1 : threads, t));
+        acc >= 0 &&
+        (f.block ? tile_blocked_host(f, fs_[static_cast<size_t>(acc)], lanes_, threads_, t)
+                 : tile_accumulator(f, fs_[static_cast<size_t>(acc)], lanes_,
+                                    at_rows >= 0 || slide >= 0 ? 1 : threads_, t));
     if (tiled) {
-      if (channels_last[i] && !t.acc_storage.empty()) fsch.storage_order = t.acc_storage;
+      if (channels_last_[i] && !t.acc_storage.empty()) fsch.storage_order = t.acc_storage;
       if (at_rows >= 0) {
-        const FuncInfo& leaf = fs[static_cast<size_t>(at_rows)];
+        const FuncInfo& leaf = fs_[static_cast<size_t>(at_rows)];
         fsch.compute = {LoopLevel::Kind::At, leaf.name, leaf.vars[leaf.vars.size() - 3]};
       }
       if (slide >= 0) {
-        const FuncInfo& leaf = fs[static_cast<size_t>(slide)];
+        const FuncInfo& leaf = fs_[static_cast<size_t>(slide)];
         std::string compute_var, store_var;
-        sliding_loops(leaf, lanes, threads, &compute_var, &store_var);
+        sliding_loops(leaf, lanes_, threads_, &compute_var, &store_var);
         fsch.compute = {LoopLevel::Kind::At, leaf.name, compute_var};
         fsch.store = store_var.empty() ? LoopLevel{LoopLevel::Kind::Root, "", ""}
                                        : LoopLevel{LoopLevel::Kind::At, leaf.name, store_var};
       }
       fsch.stages.push_back(std::move(t.host));
       s.funcs.push_back(std::move(fsch));
-      const FuncInfo& a = fs[static_cast<size_t>(acc)];
+      const FuncInfo& a = fs_[static_cast<size_t>(acc)];
       FuncSchedule asch;
       asch.func = a.name;
       asch.compute = {LoopLevel::Kind::At, f.name, t.at_var};
@@ -621,38 +650,58 @@ GroupSchedule make_default_schedule(const PipelineInfo& info, int lanes, int thr
       asch.stages.push_back(std::move(t.acc_pure));
       asch.stages.push_back(std::move(t.acc_update));
       s.funcs.push_back(std::move(asch));
-      continue;
+      return;
     }
     if (acc >= 0) {
       // No register tile fits: compute the accumulation at the root, vectorized.
-      const FuncInfo& a = fs[static_cast<size_t>(acc)];
+      const FuncInfo& a = fs_[static_cast<size_t>(acc)];
       FuncSchedule asch;
       asch.func = a.name;
       asch.compute.kind = LoopLevel::Kind::Root;
-      asch.stages.push_back(generic_loops(a, lanes, threads));
+      asch.stages.push_back(generic_loops(a, lanes_, threads_));
       StageSchedule up;
       up.update = 0;
-      if (!a.vars.empty() && a.extents[0] >= lanes) {
-        up.directives.push_back(guarded_split(a.vars[0], a.vars[0] + "o", a.vars[0] + "v", lanes));
+      if (!a.vars.empty() && a.extents[0] >= lanes_) {
+        up.directives.push_back(guarded_split(a.vars[0], a.vars[0] + "o", a.vars[0] + "v", lanes_));
         up.directives.push_back(one(LoopDirective::Kind::Vectorize, a.vars[0] + "v"));
       }
       asch.stages.push_back(std::move(up));
       s.funcs.push_back(std::move(asch));
     }
-    if (pad_of_blocked[i]) {
+    if (pad_of_blocked_[i]) {
       fsch.storage_order = {f.vars[2], f.vars[0], f.vars[1], f.vars[3]};
-      fsch.stages.push_back(channel_loops(f, lanes, threads));
+      fsch.stages.push_back(channel_loops(f, lanes_, threads_));
       s.funcs.push_back(std::move(fsch));
-      continue;
+      return;
     }
     std::string unused_compute, unused_store;
-    fsch.stages.push_back(slide_leaf[i]
-                              ? sliding_loops(f, lanes, threads, &unused_compute, &unused_store)
-                          : window_by_channel[i] ? channel_loops(f, lanes, threads)
-                                                 : generic_loops(f, lanes, threads));
+    fsch.stages.push_back(slide_leaf_[i]
+                              ? sliding_loops(f, lanes_, threads_, &unused_compute, &unused_store)
+                          : window_by_channel_[i] ? channel_loops(f, lanes_, threads_)
+                                                  : generic_loops(f, lanes_, threads_));
     s.funcs.push_back(std::move(fsch));
   }
-  return s;
+
+  const PipelineInfo& info_;
+  const std::vector<FuncInfo>& fs_;
+  const size_t n_;
+  const int lanes_, threads_;
+  std::vector<Place> place_;
+  std::vector<int> host_of_;  // accumulator -> its tile host
+  std::vector<bool> channels_last_, window_by_channel_;
+  // channels_last host -> the root function its rows are computed in, or -1.
+  std::vector<int> rows_at_;
+  // channels_last host -> the root function whose rows slide over it, or -1.
+  std::vector<int> slide_at_;
+  std::vector<bool> slide_leaf_;
+  std::vector<bool> pad_of_blocked_;
+};
+
+}  // namespace
+
+GroupSchedule make_default_schedule(const PipelineInfo& info, int lanes, int threads,
+                                    const std::string& target) {
+  return DefaultScheduler(info, lanes, threads).run(target);
 }
 
 }  // namespace loom::halide_detail
