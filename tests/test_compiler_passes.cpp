@@ -280,22 +280,38 @@ TEST_CASE("partition: conv+bias+relu+pool fuse, recurrent alone, views as aliase
     CHECK(got[0].data<float>()[i] == want[0].data<float>()[i]);
 }
 
-TEST_CASE("partition: a value read twice ends a fusion; elementwise chains fuse", "[passes]") {
-  GraphBuilder b("branch");
-  Val x = b.input("x", DType::f32, {4});
-  Val a = b.relu(x, "a");
-  Val s = b.sigmoid(a, "s");  // joins a
-  Val t = b.tanh(s, "t");     // s is read twice: t and u open new groups
-  Val u = b.mul(s, s, "u");
-  b.output(b.add(t, u, "sum"), "y");
-  Graph g = b.build();
-  Partition p = partition_graph(g);
-  REQUIRE(p.groups.size() == 3);
-  CHECK(p.groups[0].nodes.size() == 2);
-  CHECK(p.groups[1].nodes.size() == 1);  // t
-  CHECK(p.groups[2].nodes.size() == 2);  // u, then sum (t comes from an earlier group)
-  int nodes = 0;
-  for (const auto& gr : p.groups)
-    nodes += static_cast<int>(gr.nodes.size());
-  CHECK(nodes == static_cast<int>(g.nodes.size()));
+TEST_CASE(
+    "partition: elementwise diamonds fuse, a value a non-elementwise node reads ends a fusion",
+    "[passes]") {
+  {
+    // s is read twice, by elementwise nodes only: one group.
+    GraphBuilder b("diamond");
+    Val x = b.input("x", DType::f32, {4});
+    Val a = b.relu(x, "a");
+    Val s = b.sigmoid(a, "s");
+    Val t = b.tanh(s, "t");
+    Val u = b.mul(s, s, "u");
+    b.output(b.add(t, u, "sum"), "y");
+    Graph g = b.build();
+    Partition p = partition_graph(g);
+    REQUIRE(p.groups.size() == 1);
+    CHECK(p.groups[0].nodes.size() == g.nodes.size());
+    CHECK(p.groups[0].outputs == g.outputs);
+  }
+  {
+    // SiLU after a conv whose output a second conv also reads: the conv's
+    // value must be written, so SiLU forms a group of its own.
+    GraphBuilder b("shared");
+    Val x = b.input("x", DType::f32, {1, 2, 5, 5});
+    Val y = b.conv(x, b.constant("w", random_f32({4, 2, 1, 1}, 1)), {}, {}, "conv");
+    Val z = b.mul(y, b.sigmoid(y, "sig"), "silu");
+    Val w = b.conv(y, b.constant("w2", random_f32({4, 4, 1, 1}, 2)), {}, {}, "conv2");
+    b.output(b.add(z, w, "sum"), "out");
+    Graph g = b.build();
+    Partition p = partition_graph(g);
+    REQUIRE(p.groups.size() == 3);
+    CHECK(p.groups[0].nodes.size() == 1);  // conv
+    CHECK(p.groups[1].nodes.size() == 2);  // sig, silu
+    CHECK(p.groups[2].nodes.size() == 2);  // conv2, sum
+  }
 }

@@ -206,7 +206,7 @@ TEST_CASE("aot: corrupted Halide cache entries are rejected and rebuilt", "[aot]
   fs::remove_all(dir);
 }
 
-TEST_CASE("aot: another schedule is another cache entry; autoschedules are cached",
+TEST_CASE("aot: another schedule is another cache entry, autoschedules are cached",
           "[aot][cache]") {
   const Graph g = small_cnn();
   const Tensor x = random_f32({1, 3, 8, 8}, 7);

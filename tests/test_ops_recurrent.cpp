@@ -368,7 +368,7 @@ TEST_CASE("LSTM two units, two inputs: gate order i, o, f, c and W/R/B row layou
   check_values(res.y_c, {1, 1, 2}, cs);
 }
 
-TEST_CASE("LSTM peepholes: P in order i, o, f; o sees the new cell state", "[ops][recurrent]") {
+TEST_CASE("LSTM peepholes: P in order i, o, f, and o sees the new cell state", "[ops][recurrent]") {
   const Lstm1 p{{0.5, -0.3, 0.8, 0.2}, {0.1, 0.4, -0.2, 0.6}, {0, 0, 0, 0}, {0, 0, 0, 0}};
   const double pi = 0.3, po = -0.5, pf = 0.7;
   Case c;

@@ -33,7 +33,7 @@ TEST_CASE("tensors are zero-filled, typed and 64-byte aligned", "[tensor]") {
   CHECK_THROWS_AS(Tensor(DType::f32, {2, -1}), ShapeError);
 }
 
-TEST_CASE("tensor copies share storage; clone does not", "[tensor]") {
+TEST_CASE("tensor copies share storage, clone does not", "[tensor]") {
   Tensor a = Tensor::from_vector<float>({3}, {1.f, 2.f, 3.f});
   Tensor shared = a;
   Tensor deep = a.clone();

@@ -16,7 +16,9 @@
 //  - Everything else is Halide's. A Conv, Gemm or MatMul opens a group; an
 //    elementwise op (bias Add, activation, ...) joins the group whose last
 //    node produced one of its inputs when that value has no other reader
-//    and its other inputs come from earlier groups; a pool joins a
+//    and its other inputs come from earlier groups, or when it reads values
+//    of the group that only elementwise nodes joining it read (the two
+//    reads of x in SiLU's x*sigmoid(x)); a pool joins a
 //    group whose anchor is a Conv (it pays: the conv's output never goes to
 //    memory) unless the group already ends in a pool; other ops open their
 //    own group, which following elementwise ops can join the same way.
@@ -168,28 +170,74 @@ std::string Partition::print(const Graph& parent) const {
 
 Partition partition_graph(const Graph& graph) {
   const std::vector<int64_t> uses = graph.use_counts();
+  const std::vector<int64_t> producer = graph.producers();
   std::vector<int> group_of_value(graph.values.size(), -1);
   std::vector<int> group_of_node(graph.nodes.size(), -1);
   Partition part;
 
-  // Whether node n may join group g through its input `x` (Halide only): x
-  // is the single-use output of g's last node and n's other inputs come
-  // from earlier groups, so running n at the end of g breaks no dependence.
-  auto can_join = [&](const Node& n, ValueId x, const KernelGroup& g) {
-    if (group_of_value[static_cast<size_t>(x)] != g.id || uses[static_cast<size_t>(x)] != 1)
-      return false;
-    const Node& tail = graph.nodes[g.nodes.back()];
-    if (tail.outputs.empty() || tail.outputs[0] != x) return false;
-    for (ValueId in : n.inputs) {
-      if (in == kNoValue || in == x || graph.is_constant(in)) continue;
-      if (group_of_value[static_cast<size_t>(in)] >= g.id) return false;
+  std::vector<std::vector<size_t>> readers(graph.values.size());
+  for (size_t i = 0; i < graph.nodes.size(); ++i)
+    for (ValueId in : graph.nodes[i].inputs)
+      if (in != kNoValue) readers[static_cast<size_t>(in)].push_back(i);
+
+  // Whether value v, computed in group g, is read only by elementwise nodes
+  // that can run at the end of g: those already in g, node `joining` (index
+  // i), and later elementwise nodes whose inputs come from g, from earlier
+  // groups, or from elementwise nodes between i and them (which can join g
+  // the same way). This is the inside of an activation that reads its input
+  // twice: SiLU x*sigmoid(x), GELU x*0.5*(1+erf(x/sqrt 2)), HardSwish written
+  // as x*hardsigmoid(x).
+  auto epilogue_internal = [&](ValueId v, int g, size_t i) {
+    for (size_t r : readers[static_cast<size_t>(v)]) {
+      if (r == i || group_of_node[r] == g) continue;
+      const Node& rn = graph.nodes[r];
+      if (r < i || !is_elementwise(rn.op) || backend_of(graph, rn, uses) != GroupBackend::Halide)
+        return false;
+      for (ValueId in : rn.inputs) {
+        if (in == kNoValue || graph.is_constant(in)) continue;
+        const int gi = group_of_value[static_cast<size_t>(in)];
+        if (gi >= 0 && gi <= g) continue;
+        const int64_t p = producer[static_cast<size_t>(in)];
+        if (gi < 0 && p > static_cast<int64_t>(i) && static_cast<size_t>(p) < r &&
+            is_elementwise(graph.nodes[static_cast<size_t>(p)].op))
+          continue;
+        if (static_cast<size_t>(p) == i) continue;
+        return false;
+      }
     }
-    if (is_elementwise(n.op)) return true;
-    if (is_pool(n.op) && x == n.inputs[0]) {
+    return true;
+  };
+
+  // Whether node n (index i) may join group g through its input `x` (Halide
+  // only), so that running n at the end of g breaks no dependence and g
+  // still writes one value: x is the single-use output of g's last node, or
+  // (elementwise n) a value of g whose readers all join g too; n's other
+  // inputs come from earlier groups, or from g under the same condition.
+  auto can_join = [&](const Node& n, size_t i, ValueId x, const KernelGroup& g) {
+    if (group_of_value[static_cast<size_t>(x)] != g.id) return false;
+    const Node& tail = graph.nodes[g.nodes.back()];
+    const bool from_tail =
+        !tail.outputs.empty() && tail.outputs[0] == x && uses[static_cast<size_t>(x)] == 1;
+    if (is_pool(n.op)) {
+      if (!from_tail || x != n.inputs[0]) return false;
+      for (ValueId in : n.inputs)
+        if (in != kNoValue && in != x && !graph.is_constant(in) &&
+            group_of_value[static_cast<size_t>(in)] >= g.id)
+          return false;
       const OpKind anchor = graph.nodes[g.nodes.front()].op;
       return anchor == OpKind::Conv && !is_pool(tail.op);
     }
-    return false;
+    if (!is_elementwise(n.op)) return false;
+    for (ValueId in : n.inputs) {
+      if (in == kNoValue || graph.is_constant(in)) continue;
+      const int gi = group_of_value[static_cast<size_t>(in)];
+      if (gi < g.id) continue;
+      if (gi > g.id) return false;
+      const bool tail_single_use =
+          !tail.outputs.empty() && tail.outputs[0] == in && uses[static_cast<size_t>(in)] == 1;
+      if (!tail_single_use && !epilogue_internal(in, g.id, i)) return false;
+    }
+    return true;
   };
 
   std::vector<Problem> problems;  // every node no backend can take, reported at once
@@ -207,7 +255,7 @@ Partition partition_graph(const Graph& graph) {
         if (x == kNoValue || graph.is_constant(x)) continue;
         int gi = group_of_value[static_cast<size_t>(x)];
         if (gi >= 0 && part.groups[static_cast<size_t>(gi)].backend == GroupBackend::Halide &&
-            can_join(n, x, part.groups[static_cast<size_t>(gi)])) {
+            can_join(n, i, x, part.groups[static_cast<size_t>(gi)])) {
           target = gi;
           break;
         }
@@ -231,10 +279,10 @@ Partition partition_graph(const Graph& graph) {
   std::vector<bool> is_graph_output(graph.values.size(), false);
   for (ValueId o : graph.outputs)
     is_graph_output[static_cast<size_t>(o)] = true;
-  std::vector<std::vector<int>> readers(graph.values.size());
+  std::vector<std::vector<int>> reader_groups(graph.values.size());
   for (size_t i = 0; i < graph.nodes.size(); ++i)
     for (ValueId in : graph.nodes[i].inputs)
-      if (in != kNoValue) readers[static_cast<size_t>(in)].push_back(group_of_node[i]);
+      if (in != kNoValue) reader_groups[static_cast<size_t>(in)].push_back(group_of_node[i]);
   for (KernelGroup& g : part.groups) {
     for (size_t ni : g.nodes) {
       for (ValueId in : graph.nodes[ni].inputs) {
@@ -246,9 +294,9 @@ Partition partition_graph(const Graph& graph) {
       for (ValueId o : graph.nodes[ni].outputs) {
         if (o == kNoValue) continue;
         // A value nobody reads is still an output: the kernel writes it.
-        bool outside =
-            is_graph_output[static_cast<size_t>(o)] || readers[static_cast<size_t>(o)].empty();
-        for (int r : readers[static_cast<size_t>(o)])
+        bool outside = is_graph_output[static_cast<size_t>(o)] ||
+                       reader_groups[static_cast<size_t>(o)].empty();
+        for (int r : reader_groups[static_cast<size_t>(o)])
           outside |= r != g.id;
         if (outside) g.outputs.push_back(o);
       }

@@ -1,0 +1,172 @@
+// Randomized differential tests of the CNN fusion and schedule rules (issue
+// 11): convs of random geometry (dense, grouped, depthwise, 1x1, strides 1
+// and 2, kernels 1/3/5) followed by the epilogues real models use -- SiLU
+// written x*sigmoid(x), HardSwish written x*hardsigmoid(x), GELU written with
+// Erf, ReLU6 as Clip, PRelu, a residual Add, a squeeze-excite scale --
+// compiled at 1 and 2 threads against the reference interpreter, with the
+// epilogue checked to be in the conv's kernel group.
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "compiler/compile.h"
+#include "compiler/passes/partition.h"
+#include "ir/builder.h"
+#include "ir/interpreter.h"
+#include "tests/test_util.h"
+
+using namespace loom;
+using loom::test::random_f32;
+
+namespace {
+
+enum class Epilogue { SiLU, HardSwishDecomposed, Gelu, Relu6, PRelu, Residual, SqueezeExcite };
+constexpr Epilogue kEpilogues[] = {Epilogue::SiLU,         Epilogue::HardSwishDecomposed,
+                                   Epilogue::Gelu,         Epilogue::Relu6,
+                                   Epilogue::PRelu,        Epilogue::Residual,
+                                   Epilogue::SqueezeExcite};
+
+const char* name_of(Epilogue e) {
+  switch (e) {
+    case Epilogue::SiLU:
+      return "silu";
+    case Epilogue::HardSwishDecomposed:
+      return "hardswish";
+    case Epilogue::Gelu:
+      return "gelu";
+    case Epilogue::Relu6:
+      return "relu6";
+    case Epilogue::PRelu:
+      return "prelu";
+    case Epilogue::Residual:
+      return "residual";
+    case Epilogue::SqueezeExcite:
+      return "se";
+  }
+  return "?";
+}
+
+struct ConvCase {
+  int64_t cin, cout, group, k, stride, hw;
+};
+
+ConvCase random_case(std::mt19937& rng) {
+  auto pick = [&](std::initializer_list<int64_t> v) {
+    return *(v.begin() + std::uniform_int_distribution<size_t>(0, v.size() - 1)(rng));
+  };
+  ConvCase c;
+  c.k = pick({1, 3, 5});
+  c.stride = pick({1, 2});
+  c.hw = pick({5, 7, 12, 17});
+  switch (std::uniform_int_distribution<int>(0, 2)(rng)) {
+    case 0:  // depthwise
+      c.cin = c.cout = c.group = pick({8, 16, 24, 48});
+      break;
+    case 1:  // grouped
+      c.group = pick({2, 4});
+      c.cin = c.group * pick({2, 4, 8});
+      c.cout = c.group * pick({4, 8});
+      break;
+    default:  // dense
+      c.group = 1;
+      c.cin = pick({3, 16, 32});
+      c.cout = pick({8, 16, 40});
+      break;
+  }
+  return c;
+}
+
+// conv -> epilogue; the residual reads a second input of the conv's output shape.
+Graph build(const ConvCase& c, Epilogue e, uint32_t seed, std::vector<Tensor>& inputs) {
+  GraphBuilder b(fmt::format("conv{}x{}s{}g{}_{}", c.k, c.k, c.stride, c.group, name_of(e)));
+  Val x = b.input("x", DType::f32, {1, c.cin, c.hw, c.hw});
+  inputs = {random_f32({1, c.cin, c.hw, c.hw}, seed, -2.f, 2.f)};
+  const int64_t pad = c.k / 2;
+  Val y = b.conv(x, b.constant("w", random_f32({c.cout, c.cin / c.group, c.k, c.k}, seed + 1)),
+                 b.constant("b", random_f32({c.cout}, seed + 2)),
+                 {.strides = {c.stride, c.stride}, .pads = {pad, pad, pad, pad}, .group = c.group},
+                 "conv");
+  const int64_t out_hw = (c.hw + 2 * pad - c.k) / c.stride + 1;
+  Val z;
+  switch (e) {
+    case Epilogue::SiLU:
+      z = b.mul(y, b.sigmoid(y, "sig"), "silu");
+      break;
+    case Epilogue::HardSwishDecomposed:
+      z = b.mul(y, b.op(OpKind::HardSigmoid, {y}, AlphaBetaAttrs{1.f / 6, 0.5f}, 1, "hsig")[0],
+                "hswish");
+      break;
+    case Epilogue::Gelu: {
+      Val t = b.op(OpKind::Erf, {b.div(y, b.constant("sqrt2", Tensor::scalar(1.4142135f)), "d")},
+                   NoAttrs{}, 1, "erf")[0];
+      Val h = b.add(t, b.constant("one", Tensor::scalar(1.f)), "inc");
+      z = b.mul(b.mul(y, h, "m"), b.constant("half", Tensor::scalar(0.5f)), "gelu");
+      break;
+    }
+    case Epilogue::Relu6:
+      z = b.clip(y, {.min = 0.f, .max = 6.f}, "relu6");
+      break;
+    case Epilogue::PRelu:
+      z = b.op(OpKind::PRelu, {y, b.constant("slope", random_f32({c.cout, 1, 1}, seed + 3))},
+               NoAttrs{}, 1, "prelu")[0];
+      break;
+    case Epilogue::Residual: {
+      Val r = b.input("r", DType::f32, {1, c.cout, out_hw, out_hw});
+      inputs.push_back(random_f32({1, c.cout, out_hw, out_hw}, seed + 4));
+      z = b.op(OpKind::Relu, {b.add(y, r, "add")}, NoAttrs{}, 1, "relu")[0];
+      break;
+    }
+    case Epilogue::SqueezeExcite: {
+      // GAP -> 1x1 -> ReLU -> 1x1 -> Sigmoid -> scale the conv's output.
+      const int64_t mid = std::max<int64_t>(2, c.cout / 4);
+      Val p = b.global_average_pool(y, "gap");
+      Val f1 = b.relu(b.conv(p, b.constant("w1", random_f32({mid, c.cout, 1, 1}, seed + 5)),
+                             b.constant("b1", random_f32({mid}, seed + 6)), {}, "fc1"),
+                      "act");
+      Val f2 = b.conv(f1, b.constant("w2", random_f32({c.cout, mid, 1, 1}, seed + 7)),
+                      b.constant("b2", random_f32({c.cout}, seed + 8)), {}, "fc2");
+      z = b.mul(y, b.sigmoid(f2, "gate"), "scale");
+      break;
+    }
+  }
+  b.output(z, "out");
+  return b.build();
+}
+
+}  // namespace
+
+TEST_CASE("fusion: random convs with every epilogue kind match the reference", "[fusion]") {
+  std::mt19937 rng(20261208);
+  int case_index = 0;
+  for (Epilogue e : kEpilogues)
+    for (int rep = 0; rep < 3; ++rep, ++case_index) {
+      const ConvCase c = random_case(rng);
+      std::vector<Tensor> inputs;
+      const Graph g = build(c, e, 100 + static_cast<uint32_t>(case_index) * 10, inputs);
+      INFO(g.name << " cin " << c.cin << " cout " << c.cout << " hw " << c.hw);
+      // The epilogue runs in the conv's group (SE's scale reads the conv's
+      // value and a gate computed from it, so it cannot).
+      if (e != Epilogue::SqueezeExcite) {
+        const Partition p = partition_graph(g);
+        CHECK(p.groups.size() == 1);
+      }
+      const std::vector<Tensor> want = Interpreter(g).run(inputs);
+      for (int threads : {1, 2}) {
+        INFO("threads " << threads);
+        CompileOptions o;
+        o.threads = threads;
+        const std::vector<Tensor> got = compile(g, o).run(inputs);
+        REQUIRE(got.size() == 1);
+        REQUIRE(got[0].shape() == want[0].shape());
+        for (int64_t k = 0; k < got[0].numel(); ++k) {
+          INFO("element " << k);
+          CHECK(got[0].data<float>()[k] ==
+                Approx(want[0].data<float>()[k]).margin(1e-4).epsilon(1e-4));
+        }
+      }
+    }
+}
