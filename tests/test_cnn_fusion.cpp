@@ -170,3 +170,34 @@ TEST_CASE("fusion: random convs with every epilogue kind match the reference", "
       }
     }
 }
+
+TEST_CASE("fusion: depthwise convs reading a channel-blocked value pad inline", "[fusion]") {
+  // A 1x1 expansion (its output stored channel-blocked for the next group)
+  // feeding depthwise convs of every kernel size and stride with padding.
+  for (int64_t k : {3, 5})
+    for (int64_t stride : {1, 2})
+      for (int64_t hw : {7, 13, 20}) {
+        const int64_t c = 48;
+        GraphBuilder b(fmt::format("dw{}s{}_{}", k, stride, hw));
+        Val x = b.input("x", DType::f32, {1, 8, hw, hw});
+        Val e = b.relu(b.conv(x, b.constant("we", random_f32({c, 8, 1, 1}, 1)), {}, {}, "expand"),
+                       "relu");
+        const int64_t pad = k / 2;
+        Val d = b.conv(
+            e, b.constant("wd", random_f32({c, 1, k, k}, 2)), b.constant("bd", random_f32({c}, 3)),
+            {.strides = {stride, stride}, .pads = {pad, pad, pad, pad}, .group = c}, "dw");
+        b.output(b.mul(d, b.sigmoid(d, "sig"), "silu"), "y");
+        const Graph g = b.build();
+        const std::vector<Tensor> in{random_f32({1, 8, hw, hw}, 4)};
+        const Tensor want = Interpreter(g).run(in)[0];
+        for (int threads : {1, 2}) {
+          INFO(g.name << " threads " << threads);
+          CompileOptions o;
+          o.threads = threads;
+          const Tensor got = compile(g, o).run(in)[0];
+          REQUIRE(got.shape() == want.shape());
+          for (int64_t i = 0; i < got.numel(); ++i)
+            CHECK(got.data<float>()[i] == Approx(want.data<float>()[i]).margin(1e-4).epsilon(1e-4));
+        }
+      }
+}

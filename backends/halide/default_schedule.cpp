@@ -448,6 +448,20 @@ class DefaultScheduler {
     return !all_consumers(i, [](const FuncInfo& c) { return c.role != FuncRole::Accumulator; });
   }
 
+  // A padded input read only by depthwise convs of a channel-blocked input:
+  // each tap of a depthwise conv is one multiply per loaded vector, so the
+  // bounds test inline costs less than writing and rereading a padded copy
+  // of the whole input.
+  bool only_depthwise_reads(size_t i) const {
+    bool blocked_source = false;
+    for (size_t j = 0; j < n_; ++j)
+      for (int c : fs_[j].consumers)
+        if (static_cast<size_t>(c) == i) blocked_source |= fs_[j].blocked_input;
+    return blocked_source && all_consumers(i, [](const FuncInfo& c) {
+             return c.role == FuncRole::Accumulator && c.depthwise;
+           });
+  }
+
   // The func an accumulated value's epilogue ends in, or -1: every func
   // reachable from `value` through consumers is pointwise, of the value's
   // shape and not read by an accumulator, up to exactly one stored func --
@@ -497,6 +511,8 @@ class DefaultScheduler {
         case FuncRole::Accumulator:
           break;
         case FuncRole::Boundary:
+          if (read_by_acc(i) && !only_depthwise_reads(i)) place_[i] = Place::Root;
+          break;
         case FuncRole::Pointwise:
           if (read_by_acc(i)) place_[i] = Place::Root;
           break;

@@ -150,6 +150,7 @@ void Lowering::lower_conv(const Node& n) {
   int ai = add_func(acc, acc_name, FuncRole::Accumulator, ys, producers);
   FuncInfo& af = info_.funcs[static_cast<size_t>(ai)];
   af.acc = AccKind::Conv;
+  af.depthwise = cg == 1 && a.group > 1;
   af.rvars = rnames;
   af.channel_var = static_cast<int>(ys.size()) - 2;
   af.pixel_var = 0;

@@ -4,6 +4,7 @@
 // with its columns innermost. MatMul computes every dtype it takes; Gemm f32.
 #include "backends/halide/lowering.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -13,25 +14,38 @@
 namespace loom::halide_detail {
 
 // Operand accessor of a matrix product: B(k, j) reads a constant through a
-// buffer packed with j innermost.
+// buffer packed in blocks of 32 columns, [j % 32, k, j / 32] (the last block
+// zero-padded): a register tile of output columns then reads one
+// contiguous stream over the whole reduction, as conv weights are packed.
+// Packed [j, k] instead, each k step of a 1x1280 -> 1000 classifier jumped
+// 4000 bytes to read 128 (efficientnet_b0's classifier, one core: 0.47 ms,
+// 11 GB/s).
 std::function<H::Expr(H::Expr, H::Expr)> Lowering::matrix_rhs(const Node& n, ValueId id, bool trans,
                                                               std::vector<int>& producers) {
   const Shape& s = shape_of(id);
   if (g_.is_constant(id) && s.size() == 2) {
     const Tensor& t = *g_.value(id).constant;
     const int64_t k = trans ? s[1] : s[0], cols = trans ? s[0] : s[1];
+    const int64_t jb = cols > 32 ? 32 : std::max<int64_t>(cols, 1);
+    const int64_t blocks = (cols + jb - 1) / jb;
     H::Buffer<> b(halide_type(t.dtype()),
-                  std::vector<int>{static_cast<int>(cols), static_cast<int>(k)},
+                  std::vector<int>{static_cast<int>(jb), static_cast<int>(k),
+                                   static_cast<int>(std::max<int64_t>(blocks, 1))},
                   unique(base(n) + "_bpack"));
     const size_t elem = dtype_size(t.dtype());
     const std::byte* d = t.raw();
     auto* packed = reinterpret_cast<std::byte*>(b.data());
+    std::memset(packed, 0, b.size_in_bytes());
     for (int64_t kk = 0; kk < k; ++kk)
       for (int64_t j = 0; j < cols; ++j)
-        std::memcpy(packed + static_cast<size_t>(kk * cols + j) * elem,
+        std::memcpy(packed + static_cast<size_t>(j % jb + jb * (kk + k * (j / jb))) * elem,
                     d + static_cast<size_t>(trans ? j * k + kk : kk * cols + j) * elem, elem);
     typed_buffers_.push_back(b);
-    return [b](H::Expr kk, H::Expr j) { return H::Expr(b(j, kk)); };
+    const int jbi = static_cast<int>(jb);
+    const bool blocked = blocks > 1;
+    return [b, jbi, blocked](H::Expr kk, H::Expr j) {
+      return blocked ? H::Expr(b(j % jbi, kk, j / jbi)) : H::Expr(b(j, kk, 0));
+    };
   }
   int f = value_func(id, &n);
   producers.push_back(f);

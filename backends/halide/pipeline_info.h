@@ -48,6 +48,8 @@ struct FuncInfo {
   int block = 0;
   // Input: a group input stored channel-blocked (its vars stay the ONNX ones).
   bool blocked_input = false;
+  // Accumulator of a depthwise conv (one input channel per output channel).
+  bool depthwise = false;
 };
 
 struct PipelineInfo {
