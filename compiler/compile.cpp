@@ -16,6 +16,7 @@
 #include "compiler/backend_registry.h"
 #include "ir/shape_inference.h"
 #include "runtime/compile_cache.h"
+#include "runtime/kernel.h"
 #include "runtime/thread_team.h"
 
 namespace loom {
@@ -43,6 +44,68 @@ void check_schedule(const std::string& schedule) {
 }
 
 namespace {
+
+// A no-op step standing for a Concat whose inputs were written in place.
+class InPlaceConcat final : public Kernel {
+ public:
+  explicit InPlaceConcat(std::string name) : name_(std::move(name)) {}
+  std::string name() const override { return name_; }
+  void run(std::span<const TensorRef>, std::span<const TensorRef>) override {}
+
+ private:
+  std::string name_;
+};
+
+// Where each input of a Concat group would sit inside its output, as byte
+// offsets, when the concat can cost nothing: its axis is the outermost one
+// that is not 1 (so each input is one contiguous run of the output), the
+// values are row-major intermediates (not graph inputs, outputs or
+// constants) that no other concat placed, each listed once, and each
+// produced by a kernel or by another in-place concat. Other readers of an
+// input read it where it was placed. Empty otherwise.
+std::vector<std::pair<ValueId, int64_t>> concat_placement(const Graph& g, const KernelGroup& gr,
+                                                          const std::vector<bool>& boundary,
+                                                          const std::vector<int>& producer_group,
+                                                          const Partition& part,
+                                                          const std::vector<bool>& placed) {
+  if (gr.backend != GroupBackend::Movement || gr.nodes.size() != 1) return {};
+  const Node& n = g.nodes[gr.nodes.front()];
+  if (n.op != OpKind::Concat || !n.has_output(0)) return {};
+  const ValueId out = n.outputs[0];
+  if (boundary[static_cast<size_t>(out)]) return {};
+  for (int b : gr.input_blocks)
+    if (b) return {};
+  for (int b : gr.output_blocks)
+    if (b) return {};
+  const TensorType& ot = g.type_of(out);
+  const int64_t rank = static_cast<int64_t>(ot.rank());
+  int64_t axis = n.attr<AxisAttrs>().axis;
+  if (axis < 0) axis += rank;
+  for (int64_t d = 0; d < axis; ++d)
+    if (ot.shape[static_cast<size_t>(d)] != 1) return {};
+  int64_t inner = static_cast<int64_t>(dtype_size(ot.dtype));
+  for (int64_t d = axis + 1; d < rank; ++d)
+    inner *= ot.shape[static_cast<size_t>(d)];
+  std::vector<std::pair<ValueId, int64_t>> where;
+  int64_t offset = 0;
+  for (ValueId v : n.inputs) {
+    const size_t vi = static_cast<size_t>(v);
+    if (g.is_constant(v) || boundary[vi] || placed[vi]) return {};
+    for (const auto& [seen, unused] : where)
+      if (seen == v) return {};
+    const int pg = producer_group[vi];
+    if (pg < 0) return {};
+    const KernelGroup& producer = part.groups[static_cast<size_t>(pg)];
+    if (producer.backend == GroupBackend::Alias) return {};
+    for (size_t k = 0; k < producer.outputs.size(); ++k)
+      if (producer.outputs[k] == v && k < producer.output_blocks.size() &&
+          producer.output_blocks[k])
+        return {};
+    where.push_back({v, offset});
+    offset += g.type_of(v).shape[static_cast<size_t>(axis)] * inner;
+  }
+  return where;
+}
 
 // The graph through every pass of default_pipeline(), partition and layout
 // included.
@@ -192,8 +255,28 @@ Executable compile(const Graph& graph, const CompileOptions& options) {
     std::exception_ptr error;
   };
   std::vector<Job> jobs;
+  std::vector<bool> boundary(g.values.size(), false), placed(g.values.size(), false);
+  for (ValueId v : g.inputs)
+    boundary[static_cast<size_t>(v)] = true;
+  for (ValueId v : g.outputs)
+    boundary[static_cast<size_t>(v)] = true;
+  std::vector<int> producer_group(g.values.size(), -1);
+  for (const KernelGroup& gr : part.groups)
+    for (ValueId v : gr.outputs)
+      producer_group[static_cast<size_t>(v)] = gr.id;
   for (const KernelGroup& gr : part.groups) {
     ExecutablePlan::Step step;
+    if (auto where = concat_placement(g, gr, boundary, producer_group, part, placed);
+        !where.empty()) {
+      const ValueId out = g.nodes[gr.nodes.front()].outputs[0];
+      for (const auto& [v, byte_offset] : where) {
+        plan.placements.push_back({slot(v), slot(out), byte_offset});
+        placed[static_cast<size_t>(v)] = true;
+      }
+      step.kernel = std::make_unique<InPlaceConcat>(gr.describe(g) + " (in place)");
+      plan.steps.push_back(std::move(step));
+      continue;
+    }
     if (gr.backend == GroupBackend::Alias) {
       const Node& n = g.nodes[gr.nodes.front()];
       step.inputs.push_back(slot(n.inputs[0]));
@@ -208,6 +291,8 @@ Executable compile(const Graph& graph, const CompileOptions& options) {
     jobs.push_back({plan.steps.size(), &gr, gr.describe(g), nullptr, {}, nullptr});
     plan.steps.push_back(std::move(step));
   }
+
+  total = static_cast<int>(jobs.size());  // in-place concats compile nothing
 
   // Factories run concurrently on different groups (each backend compiles
   // one group with state of its own: Halide and LLVM both support that);

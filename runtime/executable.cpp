@@ -102,10 +102,11 @@ Executable::Executable(ExecutablePlan plan) : plan_(std::move(plan)) {
   }
 
   // Alias roots: a view shares its input's memory unless it is itself a
-  // graph output (outputs are fresh tensors the caller owns, so it is copied).
-  alias_root_.resize(static_cast<size_t>(nslots));
-  for (int s = 0; s < nslots; ++s)
-    alias_root_[static_cast<size_t>(s)] = s;
+  // graph output (outputs are fresh tensors the caller owns, so it is copied);
+  // a placed slot lives inside its parent at a byte offset. Each slot links
+  // to at most one other; following the links gives its root and offset.
+  std::vector<int> link(static_cast<size_t>(nslots), -1);
+  std::vector<int64_t> link_offset(static_cast<size_t>(nslots), 0);
   for (const auto& step : plan_.steps) {
     for (int s : step.inputs)
       if (s >= 0) check_slot(s);
@@ -124,9 +125,38 @@ Executable::Executable(ExecutablePlan plan) : plan_(std::move(plan)) {
           plan_.slots[static_cast<size_t>(out)].type.numel())
         throw InternalError(fmt::format("executable plan: alias '{}' changes the element count",
                                         plan_.slots[static_cast<size_t>(out)].name));
-      if (kind[static_cast<size_t>(out)] != Kind::Output)
-        alias_root_[static_cast<size_t>(out)] = alias_root_[static_cast<size_t>(in)];
+      if (kind[static_cast<size_t>(out)] != Kind::Output) link[static_cast<size_t>(out)] = in;
     }
+  }
+  auto bytes_of = [&](int s) {
+    return static_cast<int64_t>(
+        TensorRef{plan_.slots[static_cast<size_t>(s)].type, nullptr}.nbytes());
+  };
+  for (const auto& pl : plan_.placements) {
+    check_slot(pl.slot);
+    check_slot(pl.parent);
+    const size_t c = static_cast<size_t>(pl.slot);
+    if (kind[c] != Kind::Intermediate ||
+        kind[static_cast<size_t>(pl.parent)] != Kind::Intermediate || link[c] >= 0 ||
+        pl.byte_offset < 0 || pl.byte_offset + bytes_of(pl.slot) > bytes_of(pl.parent))
+      throw InternalError(fmt::format(
+          "executable plan: '{}' cannot be placed in '{}' at byte {}", plan_.slots[c].name,
+          plan_.slots[static_cast<size_t>(pl.parent)].name, pl.byte_offset));
+    link[c] = pl.parent;
+    link_offset[c] = pl.byte_offset;
+  }
+  alias_root_.resize(static_cast<size_t>(nslots));
+  std::vector<int64_t> root_offset(static_cast<size_t>(nslots), 0);
+  for (int s = 0; s < nslots; ++s) {
+    int r = s, hops = 0;
+    int64_t off = 0;
+    while (link[static_cast<size_t>(r)] >= 0) {
+      if (++hops > nslots) throw InternalError("executable plan: slots alias in a cycle");
+      off += link_offset[static_cast<size_t>(r)];
+      r = link[static_cast<size_t>(r)];
+    }
+    alias_root_[static_cast<size_t>(s)] = r;
+    root_offset[static_cast<size_t>(s)] = off;
   }
 
   // Liveness of each arena root: defined at its first writing step, alive
@@ -151,8 +181,10 @@ Executable::Executable(ExecutablePlan plan) : plan_(std::move(plan)) {
   for (int i = 0; i < nsteps; ++i) {
     for (int s : plan_.steps[static_cast<size_t>(i)].outputs) {
       int r = alias_root_[static_cast<size_t>(s)];
-      if (r != s || kind[static_cast<size_t>(r)] != Kind::Intermediate ||
-          def[static_cast<size_t>(r)] != i || offsets_[static_cast<size_t>(r)] >= 0)
+      // The root is allocated at the first step writing it or any part
+      // of it (a placed slot).
+      if (kind[static_cast<size_t>(r)] != Kind::Intermediate || def[static_cast<size_t>(r)] != i ||
+          offsets_[static_cast<size_t>(r)] >= 0)
         continue;
       const int64_t bytes = static_cast<int64_t>(
           TensorRef{plan_.slots[static_cast<size_t>(r)].type, nullptr}.nbytes());
@@ -169,7 +201,9 @@ Executable::Executable(ExecutablePlan plan) : plan_(std::move(plan)) {
       std::make_shared<Buffer>(static_cast<size_t>(std::max<int64_t>(stats_.arena_bytes, kAlign)));
   for (int s = 0; s < nslots; ++s) {
     int r = alias_root_[static_cast<size_t>(s)];
-    if (r != s) offsets_[static_cast<size_t>(s)] = offsets_[static_cast<size_t>(r)];
+    if (r != s && offsets_[static_cast<size_t>(r)] >= 0)
+      offsets_[static_cast<size_t>(s)] =
+          offsets_[static_cast<size_t>(r)] + root_offset[static_cast<size_t>(s)];
   }
   for (int s : plan_.inputs)
     input_names_.push_back(plan_.slots[static_cast<size_t>(s)].name);

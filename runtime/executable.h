@@ -38,6 +38,17 @@ struct ExecutablePlan {
   std::vector<int> inputs;   // slots bound to run()'s inputs, in order
   std::vector<int> outputs;  // slots returned by run(), in order
   std::vector<Step> steps;   // in execution order
+  // Slots stored inside another slot's memory: `slot` is the bytes
+  // [byte_offset, byte_offset + its size) of `parent`, so the step that
+  // produces it writes that part of `parent` directly (a Concat along the
+  // outermost non-unit axis costs nothing: each producer writes its slice
+  // of the concatenated buffer). Both must be intermediate values.
+  struct Placement {
+    int slot;
+    int parent;
+    int64_t byte_offset;
+  };
+  std::vector<Placement> placements;
 };
 
 // Per-step timing from Executable::profile (steps in execution order).

@@ -112,6 +112,43 @@ TEST_CASE("Executable keeps a value alive until its last reader, views share mem
   CHECK(exe.step_names() == std::vector<std::string>{"affine", "alias", "affine", "add"});
 }
 
+TEST_CASE("Executable places slots inside another slot, views of them follow", "[executable]") {
+  // x -> a (2 floats), x -> b (2 floats) written straight into cat (4
+  // floats) at byte offsets 0 and 8; av views a; y = cat + cat viewed.
+  ExecutablePlan plan;
+  const TensorType two{DType::f32, {2}}, four{DType::f32, {4}};
+  plan.slots = {{"x", two, {}}, {"a", two, {}}, {"av", two, {}},
+                {"b", two, {}}, {"cat", four, {}}, {"y", two, {}}};
+  plan.inputs = {0};
+  plan.outputs = {5};
+  plan.steps.push_back(step(std::make_unique<AffineKernel>(1.f, 1.f), {0}, {1}));
+  plan.steps.push_back(step(nullptr, {1}, {2}));  // av: a view of a
+  plan.steps.push_back(step(std::make_unique<AffineKernel>(10.f, 0.f), {0}, {3}));
+  plan.steps.push_back(step(std::make_unique<AddKernel>(), {2, 3}, {5}));
+  plan.placements = {{1, 4, 0}, {3, 4, 8}};
+  Executable exe(std::move(plan));
+  const auto& off = exe.arena_offsets();
+  CHECK(off[1] == off[4]);
+  CHECK(off[2] == off[4]);
+  CHECK(off[3] == off[4] + 8);
+  CHECK(exe.buffer_stats().intermediate_values == 1);
+  auto out = exe.run({f32({2}, {1, 2})});
+  test::check_values(out[0], {2}, {12, 23});  // (x + 1) + 10 x
+
+  // A placement that does not fit, or of a graph input, is refused.
+  auto bad = [&](ExecutablePlan::Placement p) {
+    ExecutablePlan q;
+    q.slots = {{"x", two, {}}, {"a", two, {}}, {"cat", four, {}}, {"y", four, {}}};
+    q.inputs = {0};
+    q.outputs = {3};
+    q.steps.push_back(step(std::make_unique<AffineKernel>(1.f, 0.f), {0}, {1}));
+    q.placements = {p};
+    return test::error_of<InternalError>([&] { Executable e(std::move(q)); });
+  };
+  CHECK(bad({1, 2, 12}).find("cannot be placed in 'cat' at byte 12") != std::string::npos);
+  CHECK(bad({0, 2, 0}).find("'x' cannot be placed") != std::string::npos);
+}
+
 TEST_CASE("Executable input errors name the input, expected and actual", "[executable]") {
   ExecutablePlan plan;
   plan.slots = {{"image", {DType::f32, {1, 3}}, {}}, {"y", {DType::f32, {1, 3}}, {}}};
