@@ -10,6 +10,7 @@ python3-onnx and python3-numpy; the `python3` on PATH may not):
     /usr/bin/python3 scripts/zoo.py --max-params 30e6 --opsets 17
     /usr/bin/python3 scripts/zoo.py --skip-export        # re-check the exported folders
     /usr/bin/python3 scripts/zoo.py --merge A/results.json B/results.json  # one report of runs
+                                     # (a model/opset in several runs: the last run's row)
 
 Options: --out DIR (work folder, default /tmp/loom-zoo), --report FILE (Markdown
 table, default docs/zoo.md), --models REGEX (re.search on the name), --opsets
@@ -789,14 +790,16 @@ def write_report(args, rows, versions, elapsed):
 def merge_reports(args, all_entries):
     """One report from several runs' results.json: every row, sorted by model
     family, name and opset; the header lists each run's command."""
-    rows, commands, elapsed, versions = [], [], 0.0, None
+    by_case, commands, elapsed, versions = {}, [], 0.0, None
     for path in args.merge:
         with open(path) as f:
             run = json.load(f)
-        rows += run["rows"]
+        for row in run["rows"]:  # a later run's row replaces an earlier one's
+            by_case[(row["model"], row["opset"])] = row
         commands.append(run["command"])
         elapsed += run.get("elapsed_s", 0.0)
         versions = versions or run["versions"]
+    rows = list(by_case.values())
     order = {e.name: i for i, e in enumerate(all_entries)}
     rows.sort(key=lambda r: (order.get(r["model"], len(order)), r["opset"]))
     args.command = "\n".join(commands)

@@ -254,3 +254,31 @@ TEST_CASE("fusion: Concat without copies, producers write their slices", "[fusio
     }
   }
 }
+
+TEST_CASE("schedule: output channel counts that are not a multiple of the vector",
+          "[fusion][schedule]") {
+  // channel_tile picks narrower vectors that divide these exactly (24, 40,
+  // 56, 72 on AVX-512) or keeps full vectors with a short tail (116, 20).
+  for (int64_t cout : {20, 24, 40, 56, 72, 116})
+    for (int64_t k : {1, 3}) {
+      GraphBuilder b(fmt::format("conv{}_{}", k, cout));
+      Val x = b.input("x", DType::f32, {1, 12, 11, 11});
+      Val r = b.input("r", DType::f32, {1, cout, 11, 11});
+      Val y = b.conv(x, b.constant("w", random_f32({cout, 12, k, k}, 5)),
+                     b.constant("b", random_f32({cout}, 6)), {.pads = {k / 2, k / 2, k / 2, k / 2}},
+                     "conv");
+      b.output(b.add(y, r, "residual"), "y");
+      const Graph g = b.build();
+      const std::vector<Tensor> in{random_f32({1, 12, 11, 11}, 7),
+                                   random_f32({1, cout, 11, 11}, 8)};
+      const Tensor want = Interpreter(g).run(in)[0];
+      for (int threads : {1, 2}) {
+        INFO(g.name << " threads " << threads);
+        CompileOptions o;
+        o.threads = threads;
+        const Tensor got = compile(g, o).run(in)[0];
+        for (int64_t i = 0; i < got.numel(); ++i)
+          CHECK(got.data<float>()[i] == Approx(want.data<float>()[i]).margin(1e-4).epsilon(1e-4));
+      }
+    }
+}
