@@ -8,6 +8,7 @@
 // JITDylib linked to the runtime's, so identical objects loaded twice never
 // clash and each can be unloaded alone.
 #include "backends/halide/halide_aot.h"
+#include "backends/llvm/jit_memory.h"
 
 #include <Halide.h>
 
@@ -115,7 +116,9 @@ class RuntimeImpl : public Runtime {
   RuntimeImpl(const H::Target& target, int threads, const std::string& object)
       : target_(runtime_target(target).to_string()), threads_(threads) {
     init_llvm();
-    auto jit = llvm::orc::LLJITBuilder().create();
+    llvm::orc::LLJITBuilder builder;
+    llvm_backend::use_contiguous_object_memory(builder);
+    auto jit = builder.create();
     if (!jit) throw InternalError("LLJIT for the Halide runtime: " + error_text(jit.takeError()));
     jit_ = std::move(*jit);
     // The runtime calls into libc (malloc, pthreads, ...).

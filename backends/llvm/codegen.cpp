@@ -21,6 +21,7 @@
 // Measured maximum errors over dense sweeps are checked in
 // tests/test_llvm_recurrent.cpp (tanh, sigmoid: 9e-8 absolute, 1.6e-7 relative).
 #include "backends/llvm/codegen.h"
+#include "backends/llvm/jit_memory.h"
 
 #include <fstream>
 #include <functional>
@@ -893,7 +894,10 @@ std::unique_ptr<JitCode> jit_compile(const TargetChoice& target, const JitReques
     req.cache->store(cache_key, "o", *object);
   }
 
-  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(jtmb)).create();
+  llvm::orc::LLJITBuilder builder;
+  builder.setJITTargetMachineBuilder(std::move(jtmb));
+  use_contiguous_object_memory(builder);
+  auto jit = builder.create();
   if (!jit) throw InternalError("LLJIT: " + error_text(jit.takeError()));
   // O3 may turn loops into memset/memcpy calls; resolve them in this process.
   auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
