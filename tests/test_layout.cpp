@@ -273,3 +273,37 @@ TEST_CASE("choose_layout: schedule files saved with and without blocked outputs"
   }
   std::filesystem::remove_all(dir);
 }
+
+namespace {
+
+// Values in [0.5, 1.5): BatchNormalization scales and variances.
+Tensor positive(uint32_t seed, int64_t n) {
+  Tensor t = random_tensor(seed, {n}, 0.5f);
+  for (int64_t i = 0; i < n; ++i)
+    t.data<float>()[i] += 1.f;
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("layout: a BatchNormalization group feeding a conv writes blocked (DenseNet)",
+          "[layout]") {
+  // concat -> BN -> ReLU -> 1x1 conv, DenseNet's pre-activation: the BN
+  // group's output is what the conv reads channel after channel.
+  GraphBuilder b("dense_layer");
+  Val x = b.input("x", DType::f32, {1, 16, 10, 10});
+  Val c1 = b.conv(x, b.constant("w1", random_tensor(1, {16, 16, 3, 3})), {}, {.pads = {1, 1, 1, 1}},
+                  "c1");
+  Val cat = b.concat(std::vector<Val>{x, c1}, 1, "cat");
+  Val bn = b.op(OpKind::BatchNormalization,
+                {cat, b.constant("s", positive(2, 32)), b.constant("bb", random_tensor(3, {32})),
+                 b.constant("m", random_tensor(4, {32})), b.constant("v", positive(5, 32))},
+                BatchNormAttrs{}, 1, "bn")[0];
+  Val r = b.relu(bn, "relu");
+  b.output(b.conv(r, b.constant("w2", random_tensor(6, {32, 32, 1, 1})), {}, {}, "c2"), "y");
+  const Graph g = b.build();
+  Graph after;
+  const Partition part = layouts(g, 16, after);
+  CHECK(layout_of(after, part, "relu") == 16);
+  check_model(g, random_tensor(7, {1, 16, 10, 10}));
+}
