@@ -282,3 +282,32 @@ TEST_CASE("schedule: output channel counts that are not a multiple of the vector
       }
     }
 }
+
+TEST_CASE("schedule: global pools read from memory reduce vectors of channels",
+          "[fusion][schedule]") {
+  // The input comes from another group (a conv whose value a second node
+  // also reads, as in squeeze-excite), stored blocked when C allows.
+  for (int64_t c : {20, 32, 48})
+    for (OpKind pool : {OpKind::GlobalAveragePool, OpKind::GlobalMaxPool}) {
+      GraphBuilder b(fmt::format("{}_{}", op_name(pool), c));
+      Val x = b.input("x", DType::f32, {1, 8, 13, 9});
+      Val y =
+          b.relu(b.conv(x, b.constant("w", random_f32({c, 8, 1, 1}, 3)), {}, {}, "conv"), "relu");
+      Val p = b.op(pool, {y}, NoAttrs{}, 1, "pool")[0];
+      b.output(b.mul(y, b.sigmoid(p, "gate"), "scale"), "y");
+      b.output(p, "p");
+      const Graph g = b.build();
+      const std::vector<Tensor> in{random_f32({1, 8, 13, 9}, 4)};
+      const std::vector<Tensor> want = Interpreter(g).run(in);
+      for (int threads : {1, 2}) {
+        INFO(g.name << " threads " << threads);
+        CompileOptions o;
+        o.threads = threads;
+        const std::vector<Tensor> got = compile(g, o).run(in);
+        for (size_t k = 0; k < got.size(); ++k)
+          for (int64_t i = 0; i < got[k].numel(); ++i)
+            CHECK(got[k].data<float>()[i] ==
+                  Approx(want[k].data<float>()[i]).margin(1e-5).epsilon(1e-5));
+      }
+    }
+}

@@ -492,6 +492,28 @@ class DefaultScheduler {
            });
   }
 
+  // Root stages of accumulator `a` vectorized over its channel var, the
+  // reduction loops inside each channel vector.
+  void emit_channel_reduction(const FuncInfo& a, FuncSchedule& asch) const {
+    const std::string& cv = a.vars[static_cast<size_t>(a.channel_var)];
+    const int64_t ce = a.extents[static_cast<size_t>(a.channel_var)];
+    const bool parallel = threads_ > 1 && ceil_div(ce, lanes_) >= 2 * threads_;
+    for (int stage = 0; stage < 2; ++stage) {
+      StageSchedule st;
+      st.update = stage - 1;
+      st.directives.push_back(guarded_split(cv, cv + "o", cv + "v", lanes_));
+      std::vector<std::string> order{cv + "v"};
+      if (stage == 1) order.insert(order.end(), a.rvars.begin(), a.rvars.end());
+      for (const std::string& v : a.vars)
+        if (v != cv) order.push_back(v);
+      order.push_back(cv + "o");
+      st.directives.push_back(reorder(order));
+      st.directives.push_back(one(LoopDirective::Kind::Vectorize, cv + "v"));
+      if (parallel) st.directives.push_back(one(LoopDirective::Kind::Parallel, cv + "o"));
+      asch.stages.push_back(std::move(st));
+    }
+  }
+
   // The func an accumulated value's epilogue ends in, or -1: every func
   // reachable from `value` through consumers is pointwise, of the value's
   // shape and not read by an accumulator, up to exactly one stored func --
@@ -730,20 +752,34 @@ class DefaultScheduler {
       FuncSchedule asch;
       asch.func = a.name;
       asch.compute.kind = LoopLevel::Kind::Root;
-      asch.stages.push_back(generic_loops(a, lanes_, threads_));
-      StageSchedule up;
-      up.update = 0;
-      if (!a.vars.empty() && a.extents[0] >= lanes_) {
-        up.directives.push_back(guarded_split(a.vars[0], a.vars[0] + "o", a.vars[0] + "v", lanes_));
-        up.directives.push_back(one(LoopDirective::Kind::Vectorize, a.vars[0] + "v"));
+      const bool by_channel = !a.vars.empty() && a.extents[0] < lanes_ && a.channel_var >= 0 &&
+                              a.extents[static_cast<size_t>(a.channel_var)] >= lanes_;
+      if (by_channel) {
+        // A sum per channel over a plane (a global pool read from memory):
+        // vectors of channels, the plane's loops inside, so a channel-blocked
+        // input is read once in dense vectors. Summed inline per channel, it
+        // read each 64-byte line once per channel (efficientnet_b0, one core:
+        // 32 channels at 112x112 0.24 ms).
+        emit_channel_reduction(a, asch);
+        s.funcs.push_back(std::move(asch));
       }
-      // Too narrow to vectorize: the update shares the pure stage's
-      // parallel loop (Halide warns when only the pure stage is scheduled).
-      if (up.directives.empty())
-        for (const LoopDirective& d : asch.stages.front().directives)
-          if (d.kind == LoopDirective::Kind::Parallel) up.directives.push_back(d);
-      asch.stages.push_back(std::move(up));
-      s.funcs.push_back(std::move(asch));
+      if (!by_channel) {
+        asch.stages.push_back(generic_loops(a, lanes_, threads_));
+        StageSchedule up;
+        up.update = 0;
+        if (!a.vars.empty() && a.extents[0] >= lanes_) {
+          up.directives.push_back(
+              guarded_split(a.vars[0], a.vars[0] + "o", a.vars[0] + "v", lanes_));
+          up.directives.push_back(one(LoopDirective::Kind::Vectorize, a.vars[0] + "v"));
+        }
+        // Too narrow to vectorize: the update shares the pure stage's
+        // parallel loop (Halide warns when only the pure stage is scheduled).
+        if (up.directives.empty())
+          for (const LoopDirective& d : asch.stages.front().directives)
+            if (d.kind == LoopDirective::Kind::Parallel) up.directives.push_back(d);
+        asch.stages.push_back(std::move(up));
+        s.funcs.push_back(std::move(asch));
+      }
     }
     if (pad_of_blocked_[i]) {
       fsch.storage_order = {f.vars[2], f.vars[0], f.vars[1], f.vars[3]};

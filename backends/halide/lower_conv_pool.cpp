@@ -234,6 +234,32 @@ void Lowering::lower_global_pool(const Node& n) {
   }
   H::RDom r(ranges, unique(base(n) + "_r"));
   const bool is_max = n.op == OpKind::GlobalMaxPool;
+  if (xs.size() == 4 && info_.funcs[static_cast<size_t>(x)].role == FuncRole::Input) {
+    // Read from memory: an accumulator per channel, so the schedule can run
+    // the plane inside vectors of channels (an inline sum cannot be).
+    const std::string acc_name = unique(base(n) + "_acc");
+    H::Func acc(acc_name);
+    std::vector<H::Var> hv = halide_vars(4);
+    std::vector<H::Expr> idx = onnx_index(4);
+    acc(hv) = is_max ? H::Expr(-std::numeric_limits<float>::infinity()) : H::Expr(0.f);
+    const H::Expr v = at(x, {idx[0], idx[1], r[1], r[0]});
+    acc(hv) = is_max ? H::max(acc(hv), v) : acc(hv) + v;
+    const int ai = add_func(acc, acc_name, FuncRole::Accumulator, ys, {x});
+    FuncInfo& af = info_.funcs[static_cast<size_t>(ai)];
+    af.acc = AccKind::Dense;
+    af.rvars = {"rx", "ry"};
+    af.channel_var = 2;
+    rvars_[acc_name] = {{"rx", r[0]}, {"ry", r[1]}};
+    const int out = def(base(n), FuncRole::AccValue, ys, {ai}, [&](const std::vector<H::Expr>& i) {
+      return is_max ? at(ai, i) : at(ai, i) / static_cast<float>(size);
+    });
+    FuncInfo& vf = info_.funcs[static_cast<size_t>(out)];
+    vf.value_of = ai;
+    vf.acc = AccKind::Dense;
+    vf.channel_var = 2;
+    set_out(n, out);
+    return;
+  }
   int f = def(base(n), FuncRole::Window, ys, {x}, [&](const std::vector<H::Expr>& idx) {
     std::vector<H::Expr> xi{idx[0], idx[1]};
     for (size_t d = 2; d < xs.size(); ++d)
