@@ -15,7 +15,9 @@ python3-onnx and python3-numpy; the `python3` on PATH may not):
 Options: --out DIR (work folder, default /tmp/loom-zoo), --report FILE (Markdown
 table, default docs/zoo.md), --models REGEX (re.search on the name), --opsets
 13,17, --max-params N (skip larger models), --skip-export (reuse folders from an
-earlier run; export only those missing), --jobs N (checks run in parallel,
+earlier run; export only those missing), --skip-reference (the compiled engine
+only: the naive reference engine takes most of the time on the largest
+models), --jobs N (checks run in parallel,
 default 1), --timeout S (per loomc command, default 600), --loomc PATH
 (default build/loomc), --rtol/--atol (passed to `loomc check`), --threads and
 --compile-threads (passed to the compiled engine, default 1 each), --clean
@@ -580,8 +582,11 @@ def check_case_inner(args, row):
     if raised:
         row["atol"] = atol
         tolerance = (rtol, atol)
-    row["reference"], row["reference_reason"], row["reference_s"] = \
-        check(args, case_dir, "reference", tolerance=tolerance)
+    if args.skip_reference:
+        row["reference"], row["reference_reason"], row["reference_s"] = "-", "not run", None
+    else:
+        row["reference"], row["reference_reason"], row["reference_s"] = \
+            check(args, case_dir, "reference", tolerance=tolerance)
     # bench compiles into an empty per-case cache (seeded with the Halide
     # runtime only) and reports compile_ms; check --engine compiled then finds
     # every kernel in that cache, so the model is compiled once.
@@ -821,6 +826,9 @@ def main():
     ap.add_argument("--opsets", default="13,17")
     ap.add_argument("--max-params", type=float, default=None)
     ap.add_argument("--skip-export", action="store_true")
+    ap.add_argument("--skip-reference", action="store_true",
+                    help="only the compiled engine (the reference engine takes most of the "
+                         "time on the largest models)")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--loomc", default=DEFAULT_LOOMC)
