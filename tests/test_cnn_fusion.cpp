@@ -311,3 +311,33 @@ TEST_CASE("schedule: global pools read from memory reduce vectors of channels",
       }
     }
 }
+
+TEST_CASE("schedule: conv rows computed per channel block of a blocked pool (OCR head)",
+          "[fusion][schedule]") {
+  // conv 3x3 + ReLU + MaxPool (2,1)/(2,1) whose blocked output an
+  // AveragePool reads: the conv is computed inside the pool's loop over
+  // 16-channel blocks, narrower than its usual 32-channel tile (at 2 threads
+  // that tile started before channel 0: an out-of-bounds weight read).
+  for (int64_t c : {64, 256}) {
+    GraphBuilder b(fmt::format("ocr_head_{}", c));
+    Val x = b.input("x", DType::f32, {1, c, 4, 32});
+    Val y = b.relu(b.conv(x, b.constant("w", random_f32({c, c, 3, 3}, 9, -0.1f, 0.1f)),
+                          b.constant("b", random_f32({c}, 10)), {.pads = {1, 1, 1, 1}}, "conv"),
+                   "relu");
+    Val p = b.max_pool(y, {.kernel_shape = {2, 1}, .strides = {2, 1}}, "pool");
+    b.output(b.op(OpKind::AveragePool, {p}, PoolAttrs{.kernel_shape = {2, 1}, .strides = {2, 1}}, 1,
+                  "avg")[0],
+             "y");
+    const Graph g = b.build();
+    const std::vector<Tensor> in{random_f32({1, c, 4, 32}, 11)};
+    const Tensor want = Interpreter(g).run(in)[0];
+    for (int threads : {1, 2}) {
+      INFO(g.name << " threads " << threads);
+      CompileOptions o;
+      o.threads = threads;
+      const Tensor got = compile(g, o).run(in)[0];
+      for (int64_t i = 0; i < got.numel(); ++i)
+        CHECK(got.data<float>()[i] == Approx(want.data<float>()[i]).margin(1e-4).epsilon(1e-4));
+    }
+  }
+}

@@ -258,7 +258,12 @@ ChannelTile channel_tile(int64_t ce, int lanes) {
 }
 
 // Register-blocked tile of accumulator `a` inside host `h` (same loops).
-bool tile_accumulator(const FuncInfo& h, const FuncInfo& a, int lanes, int threads, Tiling& t) {
+// `region_channels` > 0: the host is computed inside a consumer's loop
+// over blocks of that many channels, so one computation covers only that
+// many and the tile must not be wider (a wider tile shifted inwards would
+// start before channel 0 of the first block).
+bool tile_accumulator(const FuncInfo& h, const FuncInfo& a, int lanes, int threads, Tiling& t,
+                      int64_t region_channels = 0) {
   const int c = a.channel_var;
   int p = a.pixel_var;
   if (c < 0 || p < 0 || c == p) return false;
@@ -272,7 +277,10 @@ bool tile_accumulator(const FuncInfo& h, const FuncInfo& a, int lanes, int threa
         p = static_cast<int>(i);
   const std::string& cv = h.vars[static_cast<size_t>(c)];
   const std::string& pv = h.vars[static_cast<size_t>(p)];
-  const int64_t ce = h.extents[static_cast<size_t>(c)], pe = h.extents[static_cast<size_t>(p)];
+  const int64_t pe = h.extents[static_cast<size_t>(p)];
+  const int64_t ce = region_channels > 0
+                         ? std::min(region_channels, h.extents[static_cast<size_t>(c)])
+                         : h.extents[static_cast<size_t>(c)];
   std::vector<OuterLoop> rest;
   for (size_t i = 0; i < h.vars.size(); ++i)
     if (static_cast<int>(i) != c && static_cast<int>(i) != p)
@@ -718,7 +726,8 @@ class DefaultScheduler {
         acc >= 0 &&
         (f.block ? tile_blocked_host(f, fs_[static_cast<size_t>(acc)], lanes_, threads_, t)
                  : tile_accumulator(f, fs_[static_cast<size_t>(acc)], lanes_,
-                                    at_rows >= 0 || slide >= 0 ? 1 : threads_, t));
+                                    at_rows >= 0 || slide >= 0 ? 1 : threads_, t,
+                                    at_rows >= 0 ? fs_[static_cast<size_t>(at_rows)].block : 0));
     if (tiled) {
       if (channels_last_[i] && !t.acc_storage.empty()) fsch.storage_order = t.acc_storage;
       if (at_rows >= 0) {
