@@ -392,7 +392,8 @@ def check_loom(args, case_dir, meta):
     count, compiling into the run's cache."""
     zargs = zoo_args(args, args.thread_counts[0])
     rtol, atol, _ = zoo.case_tolerance(zargs, meta)
-    status, reason, _ = zoo.check(zargs, case_dir, "compiled", args.cache_dir, (rtol, atol))
+    status, reason, _ = zoo.check(zargs, case_dir, "compiled", args.cache_dir, (rtol, atol),
+                                  threads=args.thread_counts[0])
     return status == "PASS", f"{status}: {reason}" if reason else status
 
 

@@ -20,7 +20,8 @@ only: the naive reference engine takes most of the time on the largest
 models), --jobs N (checks run in parallel,
 default 1), --timeout S (per loomc command, default 600), --loomc PATH
 (default build/loomc), --rtol/--atol (passed to `loomc check`), --threads and
---compile-threads (passed to the compiled engine, default 1 each), --clean
+--compile-threads (passed to the compiled engine, default 1 each; --threads
+1,2 checks at each count, all must pass), --clean
 (delete each case folder once checked), --keep-cache (keep OUT/cache/<case>).
 
 What it does, per model and opset:
@@ -469,7 +470,7 @@ def last_line(text):
     return lines[-1] if lines else ""
 
 
-def check(args, case_dir, engine, cache_dir=None, tolerance=None):
+def check(args, case_dir, engine, cache_dir=None, tolerance=None, threads=None):
     """Returns (status, reason, seconds) for one `loomc check` run."""
     name = os.path.basename(case_dir)
     cmd = [args.loomc, "check", case_dir, "--engine", engine]
@@ -479,8 +480,8 @@ def check(args, case_dir, engine, cache_dir=None, tolerance=None):
     if atol is not None:
         cmd += ["--atol", str(atol)]
     if engine == "compiled":
-        cmd += ["--threads", str(args.threads), "--compile-threads", str(args.compile_threads),
-                "--cache-dir", cache_dir, "--quiet"]
+        cmd += ["--threads", str(threads or args.thread_counts[0]), "--compile-threads",
+                str(args.compile_threads), "--cache-dir", cache_dir, "--quiet"]
     wait_for(args.loomc)
     rc, out, secs = run_cmd(cmd, args.timeout)
     if rc is None:
@@ -496,7 +497,7 @@ def check(args, case_dir, engine, cache_dir=None, tolerance=None):
 def bench(args, case_dir, cache_dir):
     """(compile_ms, cache status) from `loomc bench --json`, or (None, reason)."""
     cmd = [args.loomc, "bench", os.path.join(case_dir, "model.onnx"), "--iters", "1",
-           "--warmup", "0", "--json", "--threads", str(args.threads),
+           "--warmup", "0", "--json", "--threads", str(args.thread_counts[0]),
            "--compile-threads", str(args.compile_threads), "--cache-dir", cache_dir,
            "--quiet"]
     wait_for(args.loomc)
@@ -603,8 +604,18 @@ def check_case_inner(args, row):
             "TIMEOUT", f"compiling took over {args.timeout:g} s (loomc bench)", None
         ms = None
     else:
-        row["compiled"], row["compiled_reason"], row["compiled_s"] = \
-            check(args, case_dir, "compiled", cache_dir, tolerance=tolerance)
+        # Every thread count must pass (schedules differ with threads); the
+        # first failure is the row's reason, its thread count named.
+        for n in args.thread_counts:
+            status, reason, secs = check(args, case_dir, "compiled", cache_dir,
+                                         tolerance=tolerance, threads=n)
+            if n == args.thread_counts[0]:
+                row["compiled_s"] = secs
+            if status != "PASS" or n == args.thread_counts[-1]:
+                if len(args.thread_counts) > 1 and status != "PASS":
+                    reason = f"at {n} thread(s): {reason}"
+                row["compiled"], row["compiled_reason"] = status, reason
+                break
     row["compile_ms"], row["cache"] = ms, cache
     if ms is None and row["compiled"] in ("PASS", "FAIL"):
         # bench could not run it (e.g. its random int64 inputs); the wall
@@ -732,7 +743,7 @@ def write_report(args, rows, versions, elapsed):
         f"- machine: {machine()}",
         (f"- compiled engine: --threads and --compile-threads as each command above; tolerances: "
          if getattr(args, "merged", False) else
-         f"- compiled engine: --threads {args.threads}, --compile-threads "
+         f"- compiled engine: --threads {args.threads} (each must pass), --compile-threads "
          f"{args.compile_threads}; tolerances: ")
         + (f"--rtol {args.rtol} --atol {args.atol}" if args.rtol or args.atol
            else "loomc defaults (rtol 1e-3, atol 1e-5)")
@@ -834,7 +845,8 @@ def main():
     ap.add_argument("--loomc", default=DEFAULT_LOOMC)
     ap.add_argument("--rtol", type=float, default=None)
     ap.add_argument("--atol", type=float, default=None)
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", default="1",
+                    help="thread counts of the compiled check, e.g. 1,2 (each must pass)")
     ap.add_argument("--compile-threads", type=int, default=1)
     ap.add_argument("--keep-cache", action="store_true",
                     help="keep each case's compile cache OUT/cache/<case> after checking it")
@@ -845,6 +857,9 @@ def main():
                     help="write one report from the results.json of several earlier runs "
                          "(runs split by size or opset); exports and checks nothing")
     args = ap.parse_args()
+    args.thread_counts = [int(t) for t in str(args.threads).split(",") if t.strip()]
+    if not args.thread_counts or min(args.thread_counts) < 1:
+        ap.error(f"--threads {args.threads}: expected positive counts such as 1,2")
     args.command = "/usr/bin/python3 scripts/zoo.py " + " ".join(
         shlex.quote(a) for a in sys.argv[1:])
     args.loomc = os.path.abspath(args.loomc)
