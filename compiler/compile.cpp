@@ -63,11 +63,22 @@ class InPlaceConcat final : public Kernel {
 // constants) that no other concat placed, each listed once, and each
 // produced by a kernel or by another in-place concat. Other readers of an
 // input read it where it was placed. Empty otherwise.
+//
+// DenseNet concatenates every earlier feature again in each layer
+// ([x0, f1], [x0, f1, f2], ...): each feature can sit in one place only, so a
+// concat whose first inputs are exactly an earlier in-place concat's places
+// that concat's output (already holding them) as its own prefix instead.
+// The block's features then all live in its last concat's buffer and every
+// concat of the block is free (densenet121, one core: 3.8 ms of copies in
+// 49 ms).
+using ConcatChildren = std::map<ValueId, std::vector<ValueId>>;
+
 std::vector<std::pair<ValueId, int64_t>> concat_placement(const Graph& g, const KernelGroup& gr,
                                                           const std::vector<bool>& boundary,
                                                           const std::vector<int>& producer_group,
                                                           const Partition& part,
-                                                          const std::vector<bool>& placed) {
+                                                          const std::vector<bool>& placed,
+                                                          const ConcatChildren& in_place) {
   if (gr.backend != GroupBackend::Movement || gr.nodes.size() != 1) return {};
   const Node& n = g.nodes[gr.nodes.front()];
   if (n.op != OpKind::Concat || !n.has_output(0)) return {};
@@ -88,11 +99,31 @@ std::vector<std::pair<ValueId, int64_t>> concat_placement(const Graph& g, const 
     inner *= ot.shape[static_cast<size_t>(d)];
   std::vector<std::pair<ValueId, int64_t>> where;
   int64_t offset = 0;
-  for (ValueId v : n.inputs) {
+  size_t first = 0;
+  for (const auto& [prefix_out, children] : in_place) {
+    const TensorType& pt = g.type_of(prefix_out);
+    if (placed[static_cast<size_t>(prefix_out)] || children.size() <= first ||
+        children.size() > n.inputs.size() || pt.dtype != ot.dtype || pt.rank() != ot.rank() ||
+        !std::equal(children.begin(), children.end(), n.inputs.begin()))
+      continue;
+    bool same_frame = true;
+    for (int64_t d = 0; d < rank; ++d)
+      same_frame &=
+          d == axis || pt.shape[static_cast<size_t>(d)] == ot.shape[static_cast<size_t>(d)];
+    if (!same_frame) continue;
+    where = {{prefix_out, 0}};
+    first = children.size();
+    offset = pt.shape[static_cast<size_t>(axis)] * inner;
+  }
+  for (size_t k = first; k < n.inputs.size(); ++k) {
+    const ValueId v = n.inputs[k];
     const size_t vi = static_cast<size_t>(v);
     if (g.is_constant(v) || boundary[vi] || placed[vi]) return {};
     for (const auto& [seen, unused] : where)
       if (seen == v) return {};
+    if (std::find(n.inputs.begin(), n.inputs.begin() + static_cast<long>(first), v) !=
+        n.inputs.begin() + static_cast<long>(first))
+      return {};
     const int pg = producer_group[vi];
     if (pg < 0) return {};
     const KernelGroup& producer = part.groups[static_cast<size_t>(pg)];
@@ -256,6 +287,7 @@ Executable compile(const Graph& graph, const CompileOptions& options) {
   };
   std::vector<Job> jobs;
   std::vector<bool> boundary(g.values.size(), false), placed(g.values.size(), false);
+  ConcatChildren in_place;  // in-place concat output -> its inputs
   for (ValueId v : g.inputs)
     boundary[static_cast<size_t>(v)] = true;
   for (ValueId v : g.outputs)
@@ -266,13 +298,15 @@ Executable compile(const Graph& graph, const CompileOptions& options) {
       producer_group[static_cast<size_t>(v)] = gr.id;
   for (const KernelGroup& gr : part.groups) {
     ExecutablePlan::Step step;
-    if (auto where = concat_placement(g, gr, boundary, producer_group, part, placed);
+    if (auto where = concat_placement(g, gr, boundary, producer_group, part, placed, in_place);
         !where.empty()) {
-      const ValueId out = g.nodes[gr.nodes.front()].outputs[0];
+      const Node& cat = g.nodes[gr.nodes.front()];
+      const ValueId out = cat.outputs[0];
       for (const auto& [v, byte_offset] : where) {
         plan.placements.push_back({slot(v), slot(out), byte_offset});
         placed[static_cast<size_t>(v)] = true;
       }
+      in_place[out] = cat.inputs;
       step.kernel = std::make_unique<InPlaceConcat>(gr.describe(g) + " (in place)");
       plan.steps.push_back(std::move(step));
       continue;

@@ -341,3 +341,43 @@ TEST_CASE("schedule: conv rows computed per channel block of a blocked pool (OCR
     }
   }
 }
+
+TEST_CASE("fusion: DenseNet's growing concats all write into one buffer", "[fusion][concat]") {
+  // [x0, f1], [x0, f1, f2], [x0, f1, f2, f3]: each concat is read by the
+  // layer that produces the next feature; every one is in place.
+  GraphBuilder b("dense_block");
+  Val x0 = b.relu(b.conv(b.input("x", DType::f32, {1, 4, 6, 6}),
+                         b.constant("w0", random_f32({16, 4, 1, 1}, 1)), {}, {}, "stem"),
+                  "x0");
+  std::vector<Val> features{x0};
+  Val cat;
+  for (int k = 1; k <= 3; ++k) {
+    const int64_t cin = 16 + 8 * (k - 1);
+    Val in = k == 1 ? x0 : cat;
+    Val f = b.relu(b.conv(in,
+                          b.constant(fmt::format("w{}", k),
+                                     random_f32({8, cin, 3, 3}, 10 + static_cast<uint32_t>(k))),
+                          {}, {.pads = {1, 1, 1, 1}}, fmt::format("conv{}", k)),
+                   fmt::format("f{}", k));
+    features.push_back(f);
+    cat = b.concat(features, 1, fmt::format("cat{}", k));
+  }
+  b.output(b.relu(cat, "out"), "y");
+  const Graph g = b.build();
+  const std::vector<Tensor> in{random_f32({1, 4, 6, 6}, 2)};
+  const Tensor want = Interpreter(g).run(in)[0];
+  for (int threads : {1, 2}) {
+    CompileOptions o;
+    o.threads = threads;
+    Executable exe = compile(g, o);
+    int in_place = 0;
+    for (const std::string& name : exe.step_names())
+      in_place += name.find("(in place)") != std::string::npos;
+    CHECK(in_place == 3);
+    for (int rep = 0; rep < 2; ++rep) {
+      const Tensor got = exe.run(in)[0];
+      for (int64_t i = 0; i < got.numel(); ++i)
+        CHECK(got.data<float>()[i] == Approx(want.data<float>()[i]).margin(1e-4).epsilon(1e-4));
+    }
+  }
+}
