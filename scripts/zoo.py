@@ -761,7 +761,10 @@ def write_report(args, rows, versions, elapsed):
         "",
         f"**Compiled engine: {len(ok)} pass of {len(rows)}** "
         f"({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))}); "
-        f"reference engine: {len(ref_ok)} pass of {len(rows)}.",
+        f"reference engine: {len(ref_ok)} pass of "
+        f"{sum(r['reference'] not in ('-', 'EXPORT-FAIL') for r in rows)} run"
+        + (f" ({sum(r['reference'] == '-' for r in rows)} checked with the compiled engine only, "
+           f"--skip-reference)" if any(r['reference'] == '-' for r in rows) else "") + ".",
         "",
         "| model | opset | params | size | reference | compiled | compile | note (reason if not PASS) |",
         "|---|---|---|---|---|---|---|---|",
