@@ -137,6 +137,24 @@ Graph build(const ConvCase& c, Epilogue e, uint32_t seed, std::vector<Tensor>& i
   return b.build();
 }
 
+// Every output of `g` compiled at 1 and at 2 threads against the reference
+// interpreter, within `tol` (absolute and relative).
+void check_at_1_and_2_threads(const Graph& g, const std::vector<Tensor>& in, double tol = 1e-4) {
+  const std::vector<Tensor> want = Interpreter(g).run(in);
+  for (int threads : {1, 2}) {
+    INFO(g.name << " threads " << threads);
+    CompileOptions o;
+    o.threads = threads;
+    const std::vector<Tensor> got = compile(g, o).run(in);
+    REQUIRE(got.size() == want.size());
+    for (size_t k = 0; k < got.size(); ++k) {
+      REQUIRE(got[k].shape() == want[k].shape());
+      for (int64_t i = 0; i < got[k].numel(); ++i)
+        CHECK(got[k].data<float>()[i] == Approx(want[k].data<float>()[i]).margin(tol).epsilon(tol));
+    }
+  }
+}
+
 }  // namespace
 
 TEST_CASE("fusion: random convs with every epilogue kind match the reference", "[fusion]") {
@@ -189,16 +207,7 @@ TEST_CASE("fusion: depthwise convs reading a channel-blocked value pad inline", 
         b.output(b.mul(d, b.sigmoid(d, "sig"), "silu"), "y");
         const Graph g = b.build();
         const std::vector<Tensor> in{random_f32({1, 8, hw, hw}, 4)};
-        const Tensor want = Interpreter(g).run(in)[0];
-        for (int threads : {1, 2}) {
-          INFO(g.name << " threads " << threads);
-          CompileOptions o;
-          o.threads = threads;
-          const Tensor got = compile(g, o).run(in)[0];
-          REQUIRE(got.shape() == want.shape());
-          for (int64_t i = 0; i < got.numel(); ++i)
-            CHECK(got.data<float>()[i] == Approx(want.data<float>()[i]).margin(1e-4).epsilon(1e-4));
-        }
+        check_at_1_and_2_threads(g, in);
       }
 }
 
@@ -271,15 +280,7 @@ TEST_CASE("schedule: output channel counts that are not a multiple of the vector
       const Graph g = b.build();
       const std::vector<Tensor> in{random_f32({1, 12, 11, 11}, 7),
                                    random_f32({1, cout, 11, 11}, 8)};
-      const Tensor want = Interpreter(g).run(in)[0];
-      for (int threads : {1, 2}) {
-        INFO(g.name << " threads " << threads);
-        CompileOptions o;
-        o.threads = threads;
-        const Tensor got = compile(g, o).run(in)[0];
-        for (int64_t i = 0; i < got.numel(); ++i)
-          CHECK(got.data<float>()[i] == Approx(want.data<float>()[i]).margin(1e-4).epsilon(1e-4));
-      }
+      check_at_1_and_2_threads(g, in);
     }
 }
 
@@ -298,17 +299,7 @@ TEST_CASE("schedule: global pools read from memory reduce vectors of channels",
       b.output(p, "p");
       const Graph g = b.build();
       const std::vector<Tensor> in{random_f32({1, 8, 13, 9}, 4)};
-      const std::vector<Tensor> want = Interpreter(g).run(in);
-      for (int threads : {1, 2}) {
-        INFO(g.name << " threads " << threads);
-        CompileOptions o;
-        o.threads = threads;
-        const std::vector<Tensor> got = compile(g, o).run(in);
-        for (size_t k = 0; k < got.size(); ++k)
-          for (int64_t i = 0; i < got[k].numel(); ++i)
-            CHECK(got[k].data<float>()[i] ==
-                  Approx(want[k].data<float>()[i]).margin(1e-5).epsilon(1e-5));
-      }
+      check_at_1_and_2_threads(g, in, 1e-5);
     }
 }
 
@@ -330,15 +321,7 @@ TEST_CASE("schedule: conv rows computed per channel block of a blocked pool (OCR
              "y");
     const Graph g = b.build();
     const std::vector<Tensor> in{random_f32({1, c, 4, 32}, 11)};
-    const Tensor want = Interpreter(g).run(in)[0];
-    for (int threads : {1, 2}) {
-      INFO(g.name << " threads " << threads);
-      CompileOptions o;
-      o.threads = threads;
-      const Tensor got = compile(g, o).run(in)[0];
-      for (int64_t i = 0; i < got.numel(); ++i)
-        CHECK(got.data<float>()[i] == Approx(want.data<float>()[i]).margin(1e-4).epsilon(1e-4));
-    }
+    check_at_1_and_2_threads(g, in);
   }
 }
 
